@@ -1,0 +1,101 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * Error classes for the conditions callers are meant to catch.
+ *
+ * Bad arguments and bad configuration throw the built-in `TypeError` or
+ * `RangeError` instead; these classes are for what arrives from the network or
+ * from peers. Everything the receive path throws is one of them, so a caller
+ * (or the library's own receive loop) can log it and drop the input.
+ *
+ * @module
+ */
+
+/**
+ * Thrown when bytes from the network cannot be decoded: malformed msgpack, a
+ * truncated or inconsistent frame, a length or count over its bound, an
+ * unknown compression algorithm.
+ *
+ * The receive path catches it, logs the message and drops the packet or stream.
+ *
+ * @example Usage
+ * ```ts
+ * import { DecodeError, decodeMessage } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => decodeMessage(new Uint8Array([4, 0x81])), DecodeError);
+ * ```
+ */
+export class DecodeError extends Error {
+  static override readonly name: string = "DecodeError";
+  /**
+   * Creates a decode error.
+   *
+   * @param message What could not be decoded and why.
+   * @param options The underlying error, if any, as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DecodeError";
+  }
+}
+
+/**
+ * Thrown when an encrypted packet or stream message cannot be opened with any
+ * installed key, or its envelope is malformed (unknown version, too short).
+ *
+ * @example Usage
+ * ```ts
+ * import { DecryptError, Keyring } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const keyring = Keyring.create([new Uint8Array(16)]);
+ * assert.throws(() => keyring.decrypt(new Uint8Array(40), new Uint8Array()), DecryptError);
+ * ```
+ */
+export class DecryptError extends Error {
+  static override readonly name: string = "DecryptError";
+  /**
+   * Creates a decryption error.
+   *
+   * @param message Why decryption failed.
+   * @param options The underlying error, if any, as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DecryptError";
+  }
+}
+
+/**
+ * Thrown when a packet or stream carries a cluster label other than the
+ * configured one (see `Config.label`), or a label header where none may be.
+ *
+ * @example Usage
+ * ```ts
+ * import { LabelMismatchError, removeLabelHeaderFromPacket } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const packet = new Uint8Array([0xf4, 1, 0x61, 0]);
+ * assert.throws(() => removeLabelHeaderFromPacket(packet, { label: "b" }), LabelMismatchError);
+ * ```
+ */
+export class LabelMismatchError extends Error {
+  static override readonly name: string = "LabelMismatchError";
+  /** The label the input carried ("" when it carried none). */
+  readonly received: string;
+  /** The label this node expects ("" when none is configured). */
+  readonly expected: string;
+  /**
+   * Creates a label mismatch error.
+   *
+   * @param received The label found on the input.
+   * @param expected The label this node expects.
+   * @param message Overrides the default message.
+   */
+  constructor(received: string, expected: string, message?: string) {
+    super(message ?? `Cannot accept input: label "${received}" does not match "${expected}"`);
+    this.name = "LabelMismatchError";
+    this.received = received;
+    this.expected = expected;
+  }
+}

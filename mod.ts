@@ -1,0 +1,7 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * Cluster membership and failure detection over gossip.
+ *
+ * @module
+ */
+export { DecodeError, DecryptError, LabelMismatchError } from "./lib/errors.ts";
