@@ -8,7 +8,7 @@
 
 import { DecodeError } from "./errors.ts";
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 /**
  * A growable byte buffer with big-endian integer writes (the order of every

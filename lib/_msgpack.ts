@@ -23,7 +23,7 @@ import { DecodeError } from "./errors.ts";
 /** Deepest nesting {@linkcode skipValue} follows before giving up (memberlist's structs are flat). */
 export const MAX_SKIP_DEPTH: number = 32;
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 

@@ -91,7 +91,7 @@ const U32 = 0xffffffff;
 /** Go `int` on the wire; values past 2^53 cannot be represented and are out of every bound anyway. */
 const INT_MIN = -Number.MAX_SAFE_INTEGER;
 const INT_MAX = Number.MAX_SAFE_INTEGER;
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 // ---------------------------------------------------------------- wire structs
 

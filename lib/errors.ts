@@ -19,10 +19,11 @@
  *
  * @example Usage
  * ```ts
- * import { DecodeError, decodeMessage } from "@gossip/memberlist";
+ * import { DecodeError, removeLabelHeaderFromPacket } from "@gossip/memberlist";
  * import assert from "node:assert/strict";
  *
- * assert.throws(() => decodeMessage(new Uint8Array([4, 0x81])), DecodeError);
+ * // A label header announcing 5 bytes of label, with only 1 present.
+ * assert.throws(() => removeLabelHeaderFromPacket(new Uint8Array([0xf4, 5, 0x61])), DecodeError);
  * ```
  */
 export class DecodeError extends Error {
@@ -72,11 +73,11 @@ export class DecryptError extends Error {
  *
  * @example Usage
  * ```ts
- * import { LabelMismatchError, removeLabelHeaderFromPacket } from "@gossip/memberlist";
+ * import { checkLabel, encodeLabel, LabelMismatchError } from "@gossip/memberlist";
  * import assert from "node:assert/strict";
  *
- * const packet = new Uint8Array([0xf4, 1, 0x61, 0]);
- * assert.throws(() => removeLabelHeaderFromPacket(packet, { label: "b" }), LabelMismatchError);
+ * const policy = { label: encodeLabel("b"), skipInboundLabelCheck: false };
+ * assert.throws(() => checkLabel(encodeLabel("a"), policy), LabelMismatchError);
  * ```
  */
 export class LabelMismatchError extends Error {

@@ -1,0 +1,353 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * Packet framing (spec §2): compound messages, LZW compression, the CRC header,
+ * encryption and the label header, in the order Go memberlist applies them
+ * (Go: `makeCompoundMessage`, `compressPayload` in util.go, `rawSendMsgPacket`
+ * and `ingestPacket` in net.go).
+ *
+ * On the wire, outermost first:
+ *
+ * ```text
+ * [label header]            when a label is configured
+ *   [encryption envelope]   when a key is installed and outgoing verification is on
+ *     [CRC header]          when the recipient is known to speak protocol 5
+ *       [compress message]  when compression is on and made the message smaller
+ *         message           one message, or a compound of several
+ * ```
+ *
+ * Receivers accept every combination, whatever their own settings (but the
+ * label must match, and encryption is required when incoming verification is on).
+ *
+ * @module
+ */
+
+import { Reader, Writer } from "./_bytes.ts";
+import { crc32 } from "./_crc32.ts";
+import { lzwCompress, lzwDecompress } from "./_lzw.ts";
+import { decodeCompress, encodeBody, MessageType } from "./codec.ts";
+import { DecodeError, DecryptError } from "./errors.ts";
+import type { Keyring } from "./keyring.ts";
+import { addLabelHeaderToPacket, checkLabel, type LabelPolicy, labelOverhead, removeLabelHeaderFromPacket } from "./label.ts";
+import { type EncryptionVersion, encryptOverhead } from "./security.ts";
+
+/**
+ * Most parts one compound message may hold. The count is one byte (255), but Go
+ * memberlist up to at least 0.2.x computes the length table's size in 8 bits and
+ * misreads compounds of 128 parts or more, so we never send more than 127.
+ */
+export const MAX_COMPOUND_PARTS: number = 127;
+/** Bytes a compound adds: type byte and count (Go `compoundHeaderOverhead`). */
+export const COMPOUND_HEADER_OVERHEAD: number = 2;
+/** Bytes each compound part adds: its length (Go `compoundOverhead`). */
+export const COMPOUND_OVERHEAD: number = 2;
+/** Upper bound of decompressed output of one stream message (Go `maxDecompressedBytes`, 40 MiB). */
+export const MAX_DECOMPRESSED_BYTES: number = 40 * 1024 * 1024;
+/**
+ * Upper bound of everything one packet decompresses to, nested messages
+ * included. Go allows 40 MiB, but a packet is at most 64 KiB and Go compresses a
+ * packet only when that makes it shorter, so honest packets stay far below this;
+ * the tighter bound keeps a flood of small LZW bombs cheap to refuse.
+ */
+export const MAX_PACKET_DECOMPRESSED_BYTES: number = 4 * 1024 * 1024;
+/** Deepest nesting of compound and compress messages a packet may have (Go sends at most 2). */
+export const MAX_MESSAGE_NESTING: number = 8;
+/** Most messages one packet may unpack to (255 compound parts per level, a few levels). */
+export const MAX_PACKET_MESSAGES: number = 65536;
+/** Bytes of the CRC header. */
+export const CRC_HEADER_SIZE: number = 5;
+
+/** The settings that shape packets and streams on the wire. */
+export interface WireOptions extends LabelPolicy {
+  /** Installed keys; encryption is on when it holds at least one. */
+  keyring: Keyring | null;
+  /** Encryption version to send: 1, or 0 when the protocol version is 1. */
+  encryptionVersion: EncryptionVersion;
+  /** Require incoming input to be encrypted (when encryption is on). */
+  gossipVerifyIncoming: boolean;
+  /** Encrypt outgoing input (when encryption is on). */
+  gossipVerifyOutgoing: boolean;
+  /** Compress packets (when smaller) and streams (always). */
+  enableCompression: boolean;
+}
+
+/** Whether `opts` has encryption turned on (Go `EncryptionEnabled`). */
+export function encryptionEnabled(opts: WireOptions): boolean {
+  return opts.keyring !== null && opts.keyring.size > 0;
+}
+
+/**
+ * Bytes that label and encryption add to a packet, for gossip budgets (spec
+ * §10.3). Encryption counts only when it is on, and, for piggybacking on a
+ * message (`forGossipTick` false), only when outgoing verification is on too.
+ */
+export function packetOverhead(opts: WireOptions, forGossipTick: boolean): number {
+  let n = labelOverhead(opts.label);
+  if (encryptionEnabled(opts) && (forGossipTick || opts.gossipVerifyOutgoing)) {
+    n += encryptOverhead(opts.encryptionVersion);
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- compound
+
+/**
+ * Builds one compound message from complete messages (Go `makeCompoundMessage`).
+ *
+ * @param msgs Messages, type byte first, each 1..65535 bytes.
+ * @returns `0x07`, the count, the big-endian lengths, then the messages.
+ * @throws {RangeError} When there are more than 255 messages, or one is empty or
+ * longer than 65535 bytes (either would corrupt the compound).
+ */
+export function makeCompoundMessage(msgs: readonly Uint8Array[]): Uint8Array {
+  if (msgs.length > 255) throw new RangeError(`Cannot build compound message: ${msgs.length} parts is more than 255`);
+  let size = COMPOUND_HEADER_OVERHEAD;
+  for (const m of msgs) {
+    if (m.length === 0 || m.length > 0xffff) {
+      throw new RangeError(`Cannot build compound message: part length ${m.length} is outside [1, 65535]`);
+    }
+    size += COMPOUND_OVERHEAD + m.length;
+  }
+  const out = new Uint8Array(size);
+  out[0] = MessageType.Compound;
+  out[1] = msgs.length;
+  let p = 2;
+  for (const m of msgs) {
+    out[p++] = m.length >>> 8;
+    out[p++] = m.length;
+  }
+  for (const m of msgs) {
+    out.set(m, p);
+    p += m.length;
+  }
+  return out;
+}
+
+/**
+ * Splits messages into as many compound messages as needed, at most
+ * {@linkcode MAX_COMPOUND_PARTS} parts each (Go `makeCompoundMessages`).
+ *
+ * @param msgs Messages, type byte first.
+ * @returns The compound messages.
+ */
+export function makeCompoundMessages(msgs: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < msgs.length; i += MAX_COMPOUND_PARTS) {
+    out.push(makeCompoundMessage(msgs.slice(i, i + MAX_COMPOUND_PARTS)));
+  }
+  return out;
+}
+
+/** The parts of a compound message. */
+export interface CompoundParts {
+  /** The complete parts, in order (views into the input). */
+  parts: Uint8Array[];
+  /** How many announced parts were cut off by the end of the input. */
+  truncated: number;
+}
+
+/**
+ * Splits the body of a compound message (after its type byte) into its parts
+ * (Go `decodeCompoundMessage`). Parts that run past the end are counted as
+ * truncated; bytes after the last part are ignored.
+ *
+ * @param body The compound's body.
+ * @returns The complete parts and the number of truncated ones.
+ * @throws {DecodeError} When the count byte or the length table is missing.
+ */
+export function decodeCompoundMessage(body: Uint8Array): CompoundParts {
+  if (body.length < 1) throw new DecodeError("Cannot split compound message: missing part count");
+  const n = body[0]!;
+  let p = 1;
+  if (body.length < p + 2 * n) throw new DecodeError("Cannot split compound message: length table is truncated");
+  let data = p + 2 * n;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < n; i++, p += 2) {
+    const len = (body[p]! << 8) | body[p + 1]!;
+    if (data + len > body.length) return { parts, truncated: n - i };
+    parts.push(body.subarray(data, data + len));
+    data += len;
+  }
+  return { parts, truncated: 0 };
+}
+
+// ---------------------------------------------------------------- compression
+
+const compressWriter = new Writer(1024);
+
+/**
+ * Compresses a complete message with LZW and wraps it in a compress message
+ * (Go `compressPayload`).
+ *
+ * @param msg A complete message, type byte first.
+ * @returns `0x09` followed by msgpack `compress{Algo: 0, Buf}`.
+ */
+export function compressPayload(msg: Uint8Array): Uint8Array {
+  const buf = lzwCompress(msg);
+  compressWriter.reset();
+  compressWriter.u8(MessageType.Compress);
+  encodeBody(compressWriter, MessageType.Compress, { algo: 0, buf });
+  return compressWriter.finish();
+}
+
+/**
+ * Decodes the body of a compress message (after its type byte) and decompresses
+ * it (Go `decompressPayload`).
+ *
+ * @param body The msgpack `compress` struct.
+ * @param maxOutput Largest acceptable decompressed size.
+ * @returns The inner message, type byte first.
+ * @throws {DecodeError} When the struct is malformed, the algorithm is not LZW,
+ * the LZW data is corrupt, or the output would exceed `maxOutput`.
+ */
+export function decompressPayload(body: Uint8Array, maxOutput: number = MAX_DECOMPRESSED_BYTES): Uint8Array {
+  const c = decodeCompress(new Reader(body));
+  if (c.algo !== 0) throw new DecodeError(`Cannot decompress message: unknown algorithm ${c.algo}`);
+  return lzwDecompress(c.buf, maxOutput);
+}
+
+// ---------------------------------------------------------------- send and receive
+
+/**
+ * Prepends the CRC header: `0x0c`, then the IEEE CRC-32 of `msg`, big-endian.
+ *
+ * @param msg The payload (after compression).
+ * @returns The protected payload.
+ */
+export function addCrcHeader(msg: Uint8Array): Uint8Array {
+  const out = new Uint8Array(CRC_HEADER_SIZE + msg.length);
+  const crc = crc32(msg);
+  out[0] = MessageType.HasCrc;
+  out[1] = crc >>> 24;
+  out[2] = crc >>> 16;
+  out[3] = crc >>> 8;
+  out[4] = crc;
+  out.set(msg, CRC_HEADER_SIZE);
+  return out;
+}
+
+/**
+ * Wraps a message for sending as one packet (Go `rawSendMsgPacket`): compress it
+ * when that makes it shorter, add the CRC header when asked, encrypt, label.
+ *
+ * @param msg A complete message (possibly a compound), type byte first.
+ * @param opts The node's wire settings.
+ * @param crc Whether to add the CRC header (the recipient speaks protocol 5).
+ * @returns The datagram to send.
+ */
+export function sealPacket(msg: Uint8Array, opts: WireOptions, crc: boolean): Uint8Array {
+  let buf = msg;
+  if (opts.enableCompression) {
+    try {
+      const compressed = compressPayload(msg);
+      if (compressed.length < msg.length) buf = compressed;
+    } catch {
+      // Go ignores compression errors and sends the original.
+    }
+  }
+  if (crc) buf = addCrcHeader(buf);
+  if (encryptionEnabled(opts) && opts.gossipVerifyOutgoing) {
+    buf = opts.keyring!.encrypt(opts.encryptionVersion, buf, opts.label);
+  }
+  return addLabelHeaderToPacket(buf, opts.label);
+}
+
+/**
+ * Unwraps a received datagram down to its message (Go `ingestPacket` and the
+ * start of `handleCommand`): check the label, decrypt, verify and strip the CRC.
+ *
+ * With encryption on and `gossipVerifyIncoming` off, a packet that does not
+ * decrypt is taken as plaintext (for rolling encryption out).
+ *
+ * @param datagram The bytes received.
+ * @param opts The node's wire settings.
+ * @returns The message (a view into the datagram or a new buffer).
+ * @throws {DecodeError} When the datagram is empty, the label header is malformed
+ * or the CRC does not match.
+ * @throws {LabelMismatchError} When the label is not acceptable.
+ * @throws {DecryptError} When decryption fails and is required.
+ */
+export function openPacket(datagram: Uint8Array, opts: WireOptions): Uint8Array {
+  if (datagram.length === 0) throw new DecodeError("Cannot read packet: it is empty");
+  const labelled = removeLabelHeaderFromPacket(datagram);
+  const aad = checkLabel(labelled.label, opts);
+  let buf = labelled.buf;
+  if (encryptionEnabled(opts)) {
+    try {
+      buf = opts.keyring!.decrypt(buf, aad);
+    } catch (err) {
+      if (opts.gossipVerifyIncoming || !(err instanceof DecryptError)) throw err;
+    }
+  }
+  if (buf.length >= CRC_HEADER_SIZE && buf[0] === MessageType.HasCrc) {
+    const want = ((buf[1]! << 24) | (buf[2]! << 16) | (buf[3]! << 8) | buf[4]!) >>> 0;
+    buf = buf.subarray(CRC_HEADER_SIZE);
+    const got = crc32(buf);
+    if (got !== want) throw new DecodeError(`Cannot read packet: CRC mismatch (got ${hex32(got)}, want ${hex32(want)})`);
+  }
+  if (buf.length === 0) throw new DecodeError("Cannot read packet: missing message type byte");
+  return buf;
+}
+
+function hex32(v: number): string {
+  return v.toString(16).padStart(8, "0");
+}
+
+/** The leaf messages of a packet and what could not be unpacked. */
+export interface UnpackedMessages {
+  /** Messages other than compound and compress, in order (views or new buffers). */
+  messages: Uint8Array[];
+  /** One error per compound or compress message that was malformed or truncated. */
+  errors: DecodeError[];
+}
+
+/**
+ * Flattens a message into its leaf messages, opening compound and compress
+ * messages recursively (Go `handleCompound` and `handleCompressed`). A malformed
+ * part is reported and skipped; the other parts still count. Nesting, count and
+ * decompressed size are bounded so a small hostile packet cannot explode.
+ *
+ * @param msg A message, type byte first.
+ * @returns The leaves and the errors met on the way.
+ */
+export function unpackMessages(msg: Uint8Array): UnpackedMessages {
+  const out: UnpackedMessages = { messages: [], errors: [] };
+  unpackInto(msg, out, 0, { decompressed: 0 });
+  return out;
+}
+
+function unpackInto(msg: Uint8Array, out: UnpackedMessages, depth: number, budget: { decompressed: number }): void {
+  if (msg.length === 0) {
+    out.errors.push(new DecodeError("Cannot read message: missing message type byte"));
+    return;
+  }
+  const type = msg[0]!;
+  if (type !== MessageType.Compound && type !== MessageType.Compress) {
+    if (out.messages.length >= MAX_PACKET_MESSAGES) {
+      if (out.messages.length === MAX_PACKET_MESSAGES) {
+        out.errors.push(new DecodeError(`Cannot read packet: more than ${MAX_PACKET_MESSAGES} messages`));
+      }
+      return;
+    }
+    out.messages.push(msg);
+    return;
+  }
+  if (depth >= MAX_MESSAGE_NESTING) {
+    out.errors.push(new DecodeError(`Cannot read packet: messages nested deeper than ${MAX_MESSAGE_NESTING} levels`));
+    return;
+  }
+  try {
+    if (type === MessageType.Compound) {
+      const { parts, truncated } = decodeCompoundMessage(msg.subarray(1));
+      for (const part of parts) unpackInto(part, out, depth + 1, budget);
+      if (truncated > 0) {
+        out.errors.push(new DecodeError(`Cannot read compound message: ${truncated} parts are truncated`));
+      }
+    } else {
+      const inner = decompressPayload(msg.subarray(1), MAX_PACKET_DECOMPRESSED_BYTES - budget.decompressed);
+      budget.decompressed += inner.length;
+      unpackInto(inner, out, depth + 1, budget);
+    }
+  } catch (err) {
+    out.errors.push(err instanceof DecodeError ? err : new DecodeError("Cannot read packet", { cause: err }));
+  }
+}
