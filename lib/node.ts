@@ -1,0 +1,129 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * Cluster members as the public API shows them (Go `Node` and `NodeStateType`
+ * in state.go), and the address helpers around them.
+ *
+ * @module
+ */
+
+/**
+ * The state of a member, with Go's values (`StateAlive` … `StateLeft`).
+ *
+ * @example Usage
+ * ```ts
+ * import { NodeState } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(NodeState.Left, 3);
+ * ```
+ */
+export const NodeState = {
+  /** Believed healthy. */
+  Alive: 0,
+  /** Failed a probe; its suspicion timer is running. */
+  Suspect: 1,
+  /** Declared failed. */
+  Dead: 2,
+  /** Left the cluster on purpose. */
+  Left: 3,
+} as const;
+
+/** A value of {@linkcode NodeState}. */
+export type NodeState = (typeof NodeState)[keyof typeof NodeState];
+
+/**
+ * A snapshot of one member. Later changes to the cluster never modify a
+ * snapshot already handed out.
+ */
+export interface Node {
+  /** Unique node name. */
+  readonly name: string;
+  /** Advertised IP address, as text. */
+  readonly addr: string;
+  /** Advertised port. */
+  readonly port: number;
+  /** `"addr:port"` (IPv6 in brackets), ready for `join()` or a transport (Go `Address()`). */
+  readonly address: string;
+  /** Metadata from the node's delegate (empty when none). */
+  readonly meta: Uint8Array;
+  /** The node's state as this node sees it. */
+  readonly state: NodeState;
+  /** Lowest protocol version the node understands. */
+  readonly pMin: number;
+  /** Highest protocol version the node understands. */
+  readonly pMax: number;
+  /** Protocol version the node speaks. */
+  readonly pCur: number;
+  /** Lowest delegate protocol version the node understands. */
+  readonly dMin: number;
+  /** Highest delegate protocol version the node understands. */
+  readonly dMax: number;
+  /** Delegate protocol version the node speaks. */
+  readonly dCur: number;
+}
+
+/**
+ * Formats `host:port`, bracketing IPv6 hosts (Go `net.JoinHostPort`).
+ *
+ * @param host An IP literal or host name.
+ * @param port The port.
+ * @returns The joined address.
+ *
+ * @example Usage
+ * ```ts
+ * import { joinHostPort } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(joinHostPort("10.0.0.1", 7946), "10.0.0.1:7946");
+ * assert.equal(joinHostPort("::1", 7946), "[::1]:7946");
+ * ```
+ */
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Splits `host:port` (IPv6 hosts in brackets) into its parts. A missing port
+ * yields `defaultPort`.
+ *
+ * @param address The address.
+ * @param defaultPort The port to use when none is given.
+ * @returns The host (without brackets) and the port.
+ * @throws {SyntaxError} When the port is not a number in [0, 65535] or a bracket is unbalanced.
+ *
+ * @example Usage
+ * ```ts
+ * import { splitHostPort } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(splitHostPort("[::1]:80", 7946), { host: "::1", port: 80 });
+ * assert.deepEqual(splitHostPort("seed.example", 7946), { host: "seed.example", port: 7946 });
+ * ```
+ */
+export function splitHostPort(address: string, defaultPort: number): { host: string; port: number } {
+  let host = address;
+  let portText: string | undefined;
+  if (address.startsWith("[")) {
+    const end = address.indexOf("]");
+    if (end < 0) throw new SyntaxError(`Cannot parse address "${address}": missing "]"`);
+    host = address.slice(1, end);
+    const rest = address.slice(end + 1);
+    if (rest !== "") {
+      if (!rest.startsWith(":")) throw new SyntaxError(`Cannot parse address "${address}": unexpected "${rest}"`);
+      portText = rest.slice(1);
+    }
+  } else {
+    const colon = address.lastIndexOf(":");
+    // A bare IPv6 literal has several colons and no port.
+    if (colon >= 0 && address.indexOf(":") === colon) {
+      host = address.slice(0, colon);
+      portText = address.slice(colon + 1);
+    }
+  }
+  if (portText === undefined) return { host, port: defaultPort };
+  const port = Number(portText);
+  if (portText === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SyntaxError(`Cannot parse address "${address}": port "${portText}" is not in [0, 65535]`);
+  }
+  return { host, port };
+}
