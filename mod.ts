@@ -5,3 +5,12 @@
  * @module
  */
 export { DecodeError, DecryptError, LabelMismatchError } from "./lib/errors.ts";
+export { Keyring, validateKey } from "./lib/keyring.ts";
+export {
+  decryptPayload,
+  ENCRYPTION_VERSION_MAX,
+  encryptedLength,
+  encryptOverhead,
+  encryptPayload,
+  type EncryptionVersion,
+} from "./lib/security.ts";
