@@ -14,3 +14,11 @@ export {
   encryptPayload,
   type EncryptionVersion,
 } from "./lib/security.ts";
+export {
+  type Broadcast,
+  type NamedBroadcast,
+  type QueuedBroadcast,
+  TransmitLimitedQueue,
+  type TransmitLimitedQueueOptions,
+  type UniqueBroadcast,
+} from "./lib/queue.ts";
