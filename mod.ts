@@ -15,6 +15,16 @@ export {
   type EncryptionVersion,
 } from "./lib/security.ts";
 export {
+  addLabelHeaderToPacket,
+  checkLabel,
+  encodeLabel,
+  LABEL_MAX_SIZE,
+  type LabelledPacket,
+  labelOverhead,
+  type LabelPolicy,
+  removeLabelHeaderFromPacket,
+} from "./lib/label.ts";
+export {
   type Broadcast,
   type NamedBroadcast,
   type QueuedBroadcast,
@@ -22,3 +32,28 @@ export {
   type TransmitLimitedQueueOptions,
   type UniqueBroadcast,
 } from "./lib/queue.ts";
+export {
+  buildVsnArray,
+  type Config,
+  defaultLANConfig,
+  defaultLocalConfig,
+  defaultWANConfig,
+  encryptionEnabled,
+  ipAllowed,
+  ipMustBeChecked,
+  type IPNet,
+  META_MAX_SIZE,
+  PROTOCOL_VERSION_2_COMPATIBLE,
+  PROTOCOL_VERSION_MAX,
+  PROTOCOL_VERSION_MIN,
+  type ResolvedConfig,
+  validateConfig,
+} from "./lib/config.ts";
+export type {
+  AliveDelegate,
+  ConflictDelegate,
+  Delegate,
+  EventDelegate,
+  MergeDelegate,
+  PingDelegate,
+} from "./lib/delegate.ts";
