@@ -1,0 +1,19 @@
+// Fuzzing in `npm test`: 100,000 random and mutated inputs through every
+// decoder and the packet and stream receive pipelines, on each runtime. Longer
+// runs: `npm run fuzz -- --iterations N [--seed S]`.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runFuzz } from "./_fuzz.ts";
+
+const ITERATIONS = Number(globalThis.process?.env?.FUZZ_ITERATIONS ?? 100_000);
+
+describe("fuzzing", () => {
+  it(`every decoder refuses ${ITERATIONS} hostile inputs with an input error, never anything else`, async () => {
+    const report = await runFuzz(ITERATIONS, 20261125);
+    assert.deepEqual(report.failures, []);
+    assert.equal(report.accepted + report.refused, ITERATIONS);
+    // The mutations must reach past the first checks: some inputs decode.
+    assert.ok(report.accepted > ITERATIONS / 50, `only ${report.accepted} inputs were accepted`);
+    assert.ok(report.refused > ITERATIONS / 10, `only ${report.refused} inputs were refused`);
+  });
+});
