@@ -23,7 +23,13 @@ import { DecodeError } from "./errors.ts";
 /** Deepest nesting {@linkcode skipValue} follows before giving up (memberlist's structs are flat). */
 export const MAX_SKIP_DEPTH: number = 32;
 
-const EMPTY: Uint8Array = new Uint8Array(0);
+/**
+ * The Go nil slice for byte fields typed as non-null (`Addr`, `Target`, `Vsn`,
+ * `Buf`): decoders return this very object for `0xc0`, and encoders write
+ * `0xc0` for it, so a nil survives a round trip. It is empty, like any other
+ * zero-length array, everywhere else.
+ */
+export const NIL_BYTES: Uint8Array = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
@@ -87,7 +93,7 @@ export function writeStr(w: Writer, s: string): void {
 
 /** Writes a Go `[]byte`: `0xc0` for nil, else a raw string header and the bytes. */
 export function writeRaw(w: Writer, b: Uint8Array | null): void {
-  if (b === null) {
+  if (b === null || b === NIL_BYTES) {
     w.u8(0xc0);
     return;
   }
@@ -247,9 +253,9 @@ export function readBytes(r: Reader, field: string): Uint8Array | null {
   return out;
 }
 
-/** Like {@linkcode readBytes} but nil reads as an empty array. */
+/** Like {@linkcode readBytes} but nil reads as {@linkcode NIL_BYTES}. */
 export function readBytesOrEmpty(r: Reader, field: string): Uint8Array {
-  return readBytes(r, field) ?? EMPTY;
+  return readBytes(r, field) ?? NIL_BYTES;
 }
 
 /**

@@ -20,6 +20,7 @@
 import { Reader, Writer } from "./_bytes.ts";
 import {
   keyBytes,
+  NIL_BYTES,
   readBool,
   readBytes,
   readBytesOrEmpty,
@@ -91,7 +92,7 @@ const U32 = 0xffffffff;
 /** Go `int` on the wire; values past 2^53 cannot be represented and are out of every bound anyway. */
 const INT_MIN = -Number.MAX_SAFE_INTEGER;
 const INT_MAX = Number.MAX_SAFE_INTEGER;
-const EMPTY: Uint8Array = new Uint8Array(0);
+
 
 // ---------------------------------------------------------------- wire structs
 
@@ -411,7 +412,8 @@ function encodeAlive(w: Writer, m: Alive): void {
   writeRaw(w, m.vsn);
 }
 
-function encodePushPullHeader(w: Writer, m: PushPullHeader): void {
+/** Appends a push/pull header (no type byte). */
+export function encodePushPullHeader(w: Writer, m: PushPullHeader): void {
   w.u8(0x83);
   w.bytes(KEY[K_JOIN]!);
   writeBool(w, m.join);
@@ -445,7 +447,8 @@ export function encodePushNodeState(w: Writer, m: PushNodeState): void {
   writeRaw(w, m.vsn);
 }
 
-function encodeUserMsgHeader(w: Writer, m: UserMsgHeader): void {
+/** Appends a user message header (no type byte). */
+export function encodeUserMsgHeader(w: Writer, m: UserMsgHeader): void {
   w.u8(0x81);
   w.bytes(KEY[K_USER_MSG_LEN]!);
   writeUint(w, m.userMsgLen, INT_MAX, "UserMsgLen");
@@ -494,7 +497,7 @@ export function decodePing(r: Reader): Ping {
 /** Decodes an `indirectPingReq` body. */
 export function decodeIndirectPingReq(r: Reader): IndirectPingReq {
   const m: IndirectPingReq = {
-    seqNo: 0, target: EMPTY, port: 0, node: "", nack: false, sourceAddr: null, sourcePort: 0, sourceNode: "",
+    seqNo: 0, target: NIL_BYTES, port: 0, node: "", nack: false, sourceAddr: null, sourcePort: 0, sourceNode: "",
   };
   const n = structEntries(r, "indirectPingReq", INDIRECT_ORDER);
   const order = arrayOrder;
@@ -580,7 +583,7 @@ export function decodeDead(r: Reader): Dead {
 
 /** Decodes an `alive` body. */
 export function decodeAlive(r: Reader): Alive {
-  const m: Alive = { incarnation: 0, node: "", addr: EMPTY, port: 0, meta: null, vsn: EMPTY };
+  const m: Alive = { incarnation: 0, node: "", addr: NIL_BYTES, port: 0, meta: null, vsn: NIL_BYTES };
   const n = structEntries(r, "alive", ALIVE_ORDER);
   const order = arrayOrder;
   for (let i = 0; i < n; i++) {
@@ -615,7 +618,7 @@ export function decodePushPullHeader(r: Reader): PushPullHeader {
 
 /** Decodes one `pushNodeState` value. */
 export function decodePushNodeState(r: Reader): PushNodeState {
-  const m: PushNodeState = { name: "", addr: EMPTY, port: 0, meta: null, incarnation: 0, state: 0, vsn: EMPTY };
+  const m: PushNodeState = { name: "", addr: NIL_BYTES, port: 0, meta: null, incarnation: 0, state: 0, vsn: NIL_BYTES };
   const n = structEntries(r, "pushNodeState", NODE_STATE_ORDER);
   const order = arrayOrder;
   for (let i = 0; i < n; i++) {
@@ -647,7 +650,7 @@ export function decodeUserMsgHeader(r: Reader): UserMsgHeader {
 
 /** Decodes a `compress` body. */
 export function decodeCompress(r: Reader): Compress {
-  const m: Compress = { algo: 0, buf: EMPTY };
+  const m: Compress = { algo: 0, buf: NIL_BYTES };
   const n = structEntries(r, "compress", COMPRESS_ORDER);
   const order = arrayOrder;
   for (let i = 0; i < n; i++) {
