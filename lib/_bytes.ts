@@ -10,6 +10,41 @@ import { DecodeError } from "./errors.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+// Small arrays are carved out of shared 8 KiB slabs, as Node's Buffer pool does:
+// Deno allocates every new typed array's memory outside the JS heap, at about
+// 300 ns each (Node and Bun: 15 ns), while a view into a slab costs 20 ns
+// everywhere. A slab lives as long as any view into it, so only short arrays
+// come from it.
+const SLAB_SIZE = 8192;
+const SLAB_MAX = 512;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+/**
+ * A new zero-filled byte array of length `n` (from a shared slab when short).
+ * The caller owns it; its neighbours in the slab belong to others.
+ */
+export function alloc(n: number): Uint8Array {
+  if (n > SLAB_MAX) return new Uint8Array(n);
+  if (slabOffset + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + n);
+  // Keep views 8-byte aligned.
+  slabOffset = (slabOffset + n + 7) & ~7;
+  return out;
+}
+
+/** A new array holding a copy of `src[start, end)`. */
+export function copyOf(src: Uint8Array, start = 0, end: number = src.length): Uint8Array {
+  const n = end - start;
+  const out = alloc(n);
+  if (n <= 32) for (let i = 0; i < n; i++) out[i] = src[start + i]!;
+  else out.set(src.subarray(start, end));
+  return out;
+}
+
 /**
  * A growable byte buffer with big-endian integer writes (the order of every
  * length and checksum in memberlist's framing).
@@ -89,7 +124,7 @@ export class Writer {
 
   /** Returns a copy of the bytes written. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    return copyOf(this.buf, 0, this.pos);
   }
 
   /** Returns a view of the bytes written (valid until the next write or reset). */

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { Reader, Writer } from "./_bytes.ts";
+import { alloc, copyOf, type Reader, type Writer } from "./_bytes.ts";
 import { DecodeError } from "./errors.ts";
 
 /** Deepest nesting {@linkcode skipValue} follows before giving up (memberlist's structs are flat). */
@@ -203,19 +203,37 @@ function readRawLength(r: Reader): number {
   return n;
 }
 
+// Recently decoded short ASCII strings (node names repeat in nearly every
+// message): a direct-mapped cache checked byte by byte, so a hit allocates nothing.
+const STRING_CACHE_SIZE = 1024;
+const stringCache: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
+
 /** Decodes UTF-8 bytes `buf[start, start + len)` to a string (invalid sequences become U+FFFD). */
 export function decodeUtf8(buf: Uint8Array, start: number, len: number): string {
-  if (len <= 64) {
-    let s = "";
-    const end = start + len;
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (len > 64) return utf8Decoder.decode(buf.subarray(start, start + len));
+  const end = start + len;
+  let h = len;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return utf8Decoder.decode(buf.subarray(start, start + len));
+  const slot = h & (STRING_CACHE_SIZE - 1);
+  const cached = stringCache[slot];
+  if (cached !== undefined && cached.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (cached.charCodeAt(i) !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  stringCache[slot] = s;
+  return s;
 }
 
 /** Reads a Go `string` field: any str or bin form; nil is "". */
@@ -236,10 +254,9 @@ export function readBytes(r: Reader, field: string): Uint8Array | null {
   const n = readRawLength(r);
   if (n === -1) return null;
   if (n >= 0) {
-    if (n === 0) return new Uint8Array(0);
     const p = r.pos;
     r.pos = p + n;
-    return r.buf.slice(p, p + n);
+    return copyOf(r.buf, p, p + n);
   }
   const b = r.u8();
   let count: number;
@@ -248,7 +265,7 @@ export function readBytes(r: Reader, field: string): Uint8Array | null {
   else if (b === 0xdd) count = r.u32();
   else throw bad(`field "${field}"`, b);
   if (count > r.remaining) throw new DecodeError(`Cannot decode field "${field}": ${count} elements announced, ${r.remaining} bytes left`);
-  const out = new Uint8Array(count);
+  const out = alloc(count);
   for (let i = 0; i < count; i++) out[i] = readUint(r, 0xff, field);
   return out;
 }

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Reader, Writer } from "./_bytes.ts";
+import { alloc, copyOf, Reader, Writer } from "./_bytes.ts";
 import {
   keyBytes,
   NIL_BYTES,
@@ -253,19 +253,17 @@ const KEY_NAMES = [
 ];
 const KEY: Uint8Array[] = KEY_NAMES.map(keyBytes);
 
-// Lookup by a hash of the key bytes, then an exact comparison (keys are case-sensitive).
-const keyTable = new Map<number, number>();
+// Keys grouped by length; a lookup compares the first four bytes as one integer,
+// then the rest (keys are case-sensitive, as in Go).
+const keysByLength: { first4: number; id: number }[][] = [];
 for (let id = 0; id < KEY_NAMES.length; id++) {
   const k = KEY[id]!;
-  const h = hashKey(k, 1, k.length - 1);
-  if (keyTable.has(h)) throw new Error("Cannot build the key table: hash collision");
-  keyTable.set(h, id);
+  const n = k.length - 1;
+  (keysByLength[n] ??= []).push({ first4: first4(k, 1, n), id });
 }
 
-function hashKey(buf: Uint8Array, start: number, len: number): number {
-  let h = len;
-  for (let i = 0; i < len; i++) h = (Math.imul(h, 31) + buf[start + i]!) | 0;
-  return h;
+function first4(buf: Uint8Array, p: number, n: number): number {
+  return ((buf[p]! << 24) | ((n > 1 ? buf[p + 1]! : 0) << 16) | ((n > 2 ? buf[p + 2]! : 0) << 8) | (n > 3 ? buf[p + 3]! : 0)) | 0;
 }
 
 /** Reads a map key and returns its id, or -1 for a key no memberlist struct has. */
@@ -285,13 +283,18 @@ function readKey(r: Reader): number {
   const p = r.pos;
   if (n > r.end - p) throw new DecodeError(`Cannot read ${n} bytes: input is truncated (${r.end - p} left)`);
   r.pos = p + n;
-  if (n > 12) return -1;
-  const id = keyTable.get(hashKey(r.buf, p, n));
-  if (id === undefined) return -1;
-  const k = KEY[id]!;
-  if (k.length - 1 !== n) return -1;
-  for (let i = 0; i < n; i++) if (r.buf[p + i] !== k[i + 1]) return -1;
-  return id;
+  const candidates = n < keysByLength.length ? keysByLength[n] : undefined;
+  if (candidates === undefined || n === 0) return -1;
+  const buf = r.buf;
+  const head = first4(buf, p, n);
+  for (const c of candidates) {
+    if (c.first4 !== head) continue;
+    const k = KEY[c.id]!;
+    let i = 4;
+    while (i < n && buf[p + i] === k[i + 1]) i++;
+    if (i >= n) return c.id;
+  }
+  return -1;
 }
 
 /** Reads the struct header; returns [count, fieldOrder] where fieldOrder is set for array-encoded structs. */
@@ -740,7 +743,7 @@ export function encodeMessage<T extends keyof MessageBodies>(type: T, body: Mess
  * @returns A new buffer.
  */
 export function encodeUserPacket(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.length + 1);
+  const out = alloc(data.length + 1);
   out[0] = MessageType.User;
   out.set(data, 1);
   return out;
@@ -825,7 +828,7 @@ export function decodePushPullBody(r: Reader): PushPull {
   }
   const nodes: PushNodeState[] = new Array(header.nodes);
   for (let i = 0; i < header.nodes; i++) nodes[i] = decodePushNodeState(r);
-  const userState = r.bytes(header.userStateLen).slice();
+  const userState = copyOf(r.bytes(header.userStateLen));
   return { join: header.join, nodes, userState };
 }
 
@@ -854,7 +857,7 @@ export function encodeUserStreamMessage(data: Uint8Array): Uint8Array {
 export function decodeUserStreamBody(r: Reader): Uint8Array {
   const { userMsgLen } = decodeUserMsgHeader(r);
   checkUserMsgLen(userMsgLen);
-  return r.bytes(userMsgLen).slice();
+  return copyOf(r.bytes(userMsgLen));
 }
 
 /**

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { alloc } from "./_bytes.ts";
 import { DecodeError, LabelMismatchError } from "./errors.ts";
 import { MessageType } from "./codec.ts";
 
@@ -112,7 +113,7 @@ export function addLabelHeaderToPacket(buf: Uint8Array, label: Uint8Array): Uint
   if (label.length > LABEL_MAX_SIZE) {
     throw new RangeError(`Cannot add label header: label must be at most ${LABEL_MAX_SIZE} bytes, got ${label.length}`);
   }
-  const out = new Uint8Array(2 + label.length + buf.length);
+  const out = alloc(2 + label.length + buf.length);
   out[0] = MessageType.HasLabel;
   out[1] = label.length;
   out.set(label, 2);

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { Reader, Writer } from "./_bytes.ts";
+import { alloc, Reader, Writer } from "./_bytes.ts";
 import { crc32 } from "./_crc32.ts";
 import { lzwCompress, lzwDecompress } from "./_lzw.ts";
 import { decodeCompress, encodeBody, MessageType } from "./codec.ts";
@@ -107,7 +107,7 @@ export function makeCompoundMessage(msgs: readonly Uint8Array[]): Uint8Array {
     }
     size += COMPOUND_OVERHEAD + m.length;
   }
-  const out = new Uint8Array(size);
+  const out = alloc(size);
   out[0] = MessageType.Compound;
   out[1] = msgs.length;
   let p = 2;
@@ -214,7 +214,7 @@ export function decompressPayload(body: Uint8Array, maxOutput: number = MAX_DECO
  * @returns The protected payload.
  */
 export function addCrcHeader(msg: Uint8Array): Uint8Array {
-  const out = new Uint8Array(CRC_HEADER_SIZE + msg.length);
+  const out = alloc(CRC_HEADER_SIZE + msg.length);
   const crc = crc32(msg);
   out[0] = MessageType.HasCrc;
   out[1] = crc >>> 24;

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { Reader } from "./_bytes.ts";
+import { alloc, copyOf, Reader } from "./_bytes.ts";
 import { valueEnd } from "./_msgpack.ts";
 import { lzwDecompress } from "./_lzw.ts";
 import {
@@ -171,11 +171,11 @@ export class StreamReader {
   async readExact(n: number): Promise<Uint8Array> {
     if (n > this.#limit) throw new DecodeError(`Cannot read stream: ${n} bytes requested, limit is ${this.#limit}`);
     if (this.#end - this.#start >= n) {
-      const out = this.#buf.slice(this.#start, this.#start + n);
+      const out = copyOf(this.#buf, this.#start, this.#start + n);
       this.#start += n;
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = alloc(n);
     let have = 0;
     while (have < n) {
       if (this.#start >= this.#end && !(await this.#fill())) throw this.#eof(n - have);
@@ -188,6 +188,20 @@ export class StreamReader {
   }
 
   /**
+   * Reads one complete msgpack value if it is already buffered, without waiting.
+   *
+   * @returns A reader over the value's bytes, or null when more bytes are needed.
+   * @throws {DecodeError} When the buffered bytes are malformed.
+   */
+  readBufferedValue(): Reader | null {
+    const end = valueEnd(this.#buf, this.#start, this.#end);
+    if (end < 0) return null;
+    const r = new Reader(this.#buf, this.#start, end);
+    this.#start = end;
+    return r;
+  }
+
+  /**
    * Reads one complete msgpack value, waiting for as many chunks as it spans.
    *
    * @returns A reader over exactly that value's bytes.
@@ -196,12 +210,8 @@ export class StreamReader {
    */
   async readValue(): Promise<Reader> {
     for (;;) {
-      const end = valueEnd(this.#buf, this.#start, this.#end);
-      if (end >= 0) {
-        const r = new Reader(this.#buf, this.#start, end);
-        this.#start = end;
-        return r;
-      }
+      const r = this.readBufferedValue();
+      if (r !== null) return r;
       if (!(await this.#fill())) throw new DecodeError("Cannot read stream: it ended inside a msgpack value");
     }
   }
@@ -338,10 +348,13 @@ export async function readStreamMessage(
  * @throws {DecodeError} When it is malformed, truncated or over a limit.
  */
 export async function readPushPull(body: StreamReader): Promise<PushPull> {
-  const header = decodePushPullHeader(await body.readValue());
+  const header = decodePushPullHeader(body.readBufferedValue() ?? await body.readValue());
   checkPushPullHeader(header);
   const nodes: PushNodeState[] = [];
-  for (let i = 0; i < header.nodes; i++) nodes.push(decodePushNodeState(await body.readValue()));
+  for (let i = 0; i < header.nodes; i++) {
+    // Most records are already buffered: decode them without a trip through the event loop.
+    nodes.push(decodePushNodeState(body.readBufferedValue() ?? await body.readValue()));
+  }
   const userState = header.userStateLen > 0 ? await body.readExact(header.userStateLen) : EMPTY;
   return { join: header.join, nodes, userState };
 }
