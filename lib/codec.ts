@@ -791,7 +791,8 @@ export function encodePushPull(m: PushPull): Uint8Array {
   encodePushPullHeader(w, { nodes: m.nodes.length, userStateLen: m.userState.length, join: m.join });
   for (const node of m.nodes) encodePushNodeState(w, node);
   w.bytes(m.userState);
-  return w.finish();
+  // The writer is ours alone: hand out its buffer rather than a copy.
+  return w.view();
 }
 
 /**

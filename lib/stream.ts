@@ -202,6 +202,25 @@ export class StreamReader {
   }
 
   /**
+   * Decodes the next msgpack value with `decode` if its bytes are all buffered,
+   * without waiting. When the whole input is in memory this decodes in place,
+   * skipping the scan for the value's end.
+   *
+   * @returns The decoded value, or undefined when more bytes must be read first.
+   * @throws {DecodeError} When the bytes are malformed.
+   */
+  decodeBuffered<T>(decode: (r: Reader) => T): T | undefined {
+    if (this.#source === null) {
+      const r = new Reader(this.#buf, this.#start, this.#end);
+      const value = decode(r);
+      this.#start = r.pos;
+      return value;
+    }
+    const r = this.readBufferedValue();
+    return r === null ? undefined : decode(r);
+  }
+
+  /**
    * Reads one complete msgpack value, waiting for as many chunks as it spans.
    *
    * @returns A reader over exactly that value's bytes.
@@ -348,12 +367,12 @@ export async function readStreamMessage(
  * @throws {DecodeError} When it is malformed, truncated or over a limit.
  */
 export async function readPushPull(body: StreamReader): Promise<PushPull> {
-  const header = decodePushPullHeader(body.readBufferedValue() ?? await body.readValue());
+  const header = body.decodeBuffered(decodePushPullHeader) ?? decodePushPullHeader(await body.readValue());
   checkPushPullHeader(header);
   const nodes: PushNodeState[] = [];
   for (let i = 0; i < header.nodes; i++) {
     // Most records are already buffered: decode them without a trip through the event loop.
-    nodes.push(decodePushNodeState(body.readBufferedValue() ?? await body.readValue()));
+    nodes.push(body.decodeBuffered(decodePushNodeState) ?? decodePushNodeState(await body.readValue()));
   }
   const userState = header.userStateLen > 0 ? await body.readExact(header.userStateLen) : EMPTY;
   return { join: header.join, nodes, userState };
