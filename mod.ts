@@ -1,10 +1,81 @@
 // Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
 /**
- * Cluster membership and failure detection over gossip.
+ * Cluster membership and failure detection over gossip, for Deno, Bun and
+ * Node: a TypeScript re-implementation of
+ * [hashicorp/memberlist](https://github.com/hashicorp/memberlist), the library
+ * under Consul, Serf and Nomad, and wire-compatible with it. A TypeScript node
+ * joins a cluster of Go nodes (or a serf cluster), and they probe, gossip with
+ * and detect each other as equals, encrypted or not.
+ *
+ * The protocol is [SWIM](https://www.cs.cornell.edu/projects/Quicksilver/public_pdfs/SWIM.pdf)
+ * with HashiCorp's [Lifeguard](https://arxiv.org/abs/1707.00788) extensions:
+ * randomised probing with indirect probes and a TCP fallback, suspicion timers
+ * that shorten as independent peers confirm a failure, a local health score that
+ * slows a struggling node down before it accuses others, gossip piggybacked on
+ * probes, and periodic full-state push/pull.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist, NodeState } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * // Two nodes on an in-memory network (use the default transport for real UDP/TCP).
+ * const net = new MockNetwork();
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * assert.equal(await b.join([a.localNode().address]), 1);
+ * assert.deepEqual(b.members().map((n) => [n.name, n.state]).sort(), [["a", NodeState.Alive], ["b", NodeState.Alive]]);
+ * await b.leave(1000);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  *
  * @module
  */
-export { DecodeError, DecryptError, LabelMismatchError } from "./lib/errors.ts";
+export {
+  type JoinOptions,
+  Memberlist,
+  NodeEvent,
+  type NodeEventListener,
+  type NodeEventListenerOptions,
+  type NodeEventType,
+  setDefaultTransportFactory,
+  type TransportFactory,
+} from "./lib/memberlist.ts";
+export { joinHostPort, type Node, NodeState, splitHostPort } from "./lib/node.ts";
+export {
+  buildVsnArray,
+  type Config,
+  defaultLANConfig,
+  defaultLocalConfig,
+  defaultWANConfig,
+  encryptionEnabled,
+  ipAllowed,
+  ipMustBeChecked,
+  type IPNet,
+  META_MAX_SIZE,
+  PROTOCOL_VERSION_2_COMPATIBLE,
+  PROTOCOL_VERSION_MAX,
+  PROTOCOL_VERSION_MIN,
+  type ResolvedConfig,
+  validateConfig,
+} from "./lib/config.ts";
+export type {
+  AliveDelegate,
+  ConflictDelegate,
+  Delegate,
+  EventDelegate,
+  MergeDelegate,
+  PingDelegate,
+} from "./lib/delegate.ts";
+export {
+  DecodeError,
+  DecryptError,
+  JoinError,
+  LabelMismatchError,
+  NoPingResponseError,
+  TransportClosedError,
+} from "./lib/errors.ts";
 export { Keyring, validateKey } from "./lib/keyring.ts";
 export {
   decryptPayload,
@@ -32,28 +103,16 @@ export {
   type TransmitLimitedQueueOptions,
   type UniqueBroadcast,
 } from "./lib/queue.ts";
-export {
-  buildVsnArray,
-  type Config,
-  defaultLANConfig,
-  defaultLocalConfig,
-  defaultWANConfig,
-  encryptionEnabled,
-  ipAllowed,
-  ipMustBeChecked,
-  type IPNet,
-  META_MAX_SIZE,
-  PROTOCOL_VERSION_2_COMPATIBLE,
-  PROTOCOL_VERSION_MAX,
-  PROTOCOL_VERSION_MIN,
-  type ResolvedConfig,
-  validateConfig,
-} from "./lib/config.ts";
+export { type Clock, sleep, systemClock, type TimerHandle, VirtualClock, type VirtualClockOptions } from "./lib/clock.ts";
+export { createSeededRandom, defaultRandom, type RandomSource } from "./lib/random.ts";
+export { defaultLogger, type LogFields, type Logger, silentLogger } from "./lib/logging.ts";
+export { type MetricLabel, type Metrics, noopMetrics } from "./lib/metrics.ts";
 export type {
-  AliveDelegate,
-  ConflictDelegate,
-  Delegate,
-  EventDelegate,
-  MergeDelegate,
-  PingDelegate,
-} from "./lib/delegate.ts";
+  Address,
+  AdvertiseAddress,
+  Conn,
+  Packet,
+  Transport,
+  TransportHandlers,
+} from "./lib/transport.ts";
+export type { ByteSource } from "./lib/stream.ts";

@@ -100,3 +100,84 @@ export class LabelMismatchError extends Error {
     this.expected = expected;
   }
 }
+
+/**
+ * Thrown by `Memberlist.join()` when no address could be joined (Go's `Join`
+ * returning an error with zero successes). `errors` holds one error per
+ * address tried.
+ *
+ * @example Usage
+ * ```ts
+ * import { JoinError } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new JoinError([new Error("connection refused")]);
+ * assert.equal(err.errors.length, 1);
+ * assert.match(err.message, /Cannot join/);
+ * ```
+ */
+export class JoinError extends AggregateError {
+  static override readonly name: string = "JoinError";
+  /**
+   * Creates a join error.
+   *
+   * @param errors The error of each address tried.
+   * @param message Overrides the default message.
+   */
+  constructor(errors: readonly unknown[], message?: string) {
+    super(errors, message ?? `Cannot join the cluster: ${errors.length} addresses tried, none answered`);
+    this.name = "JoinError";
+  }
+}
+
+/**
+ * Thrown by `Memberlist.ping()` when the node did not answer in time (Go
+ * `NoPingResponseError`).
+ *
+ * @example Usage
+ * ```ts
+ * import { NoPingResponseError } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new NoPingResponseError("b").node, "b");
+ * ```
+ */
+export class NoPingResponseError extends Error {
+  static override readonly name: string = "NoPingResponseError";
+  /** The node that did not answer. */
+  readonly node: string;
+  /**
+   * Creates the error.
+   *
+   * @param node The node pinged.
+   */
+  constructor(node: string) {
+    super(`No response from node "${node}"`);
+    this.name = "NoPingResponseError";
+    this.node = node;
+  }
+}
+
+/**
+ * Thrown by operations on a memberlist that has been shut down.
+ *
+ * @example Usage
+ * ```ts
+ * import { TransportClosedError } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TransportClosedError().name, "TransportClosedError");
+ * ```
+ */
+export class TransportClosedError extends Error {
+  static override readonly name: string = "TransportClosedError";
+  /**
+   * Creates the error.
+   *
+   * @param message Overrides the default message.
+   */
+  constructor(message?: string) {
+    super(message ?? "Cannot use memberlist: it has been shut down");
+    this.name = "TransportClosedError";
+  }
+}

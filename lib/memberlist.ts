@@ -1,0 +1,610 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * The public face of memberlist (Go `memberlist.go`): create a node, join a
+ * cluster, watch members come and go, send messages, leave, shut down.
+ *
+ * @module
+ */
+
+import { formatIP, parseIP } from "./_ip.ts";
+import { Awareness } from "./awareness.ts";
+import { type Alive, MessageType, MAX_USER_MSG_BYTES } from "./codec.ts";
+import { type Config, type ResolvedConfig, validateConfig } from "./config.ts";
+import { JoinError, NoPingResponseError, TransportClosedError } from "./errors.ts";
+import type { Keyring } from "./keyring.ts";
+import { type Node, splitHostPort } from "./node.ts";
+import { packetOverhead } from "./packet.ts";
+import { TransmitLimitedQueue } from "./queue.ts";
+import { handleConn, ingestPacket, rawSendMsgPacket, sendUserMsg } from "./net.ts";
+import {
+  aliveNode,
+  anyAlive,
+  callUser,
+  deadNode,
+  deadOrLeft,
+  deschedule,
+  log,
+  type MemberlistState,
+  pingNode,
+  pushPullNode,
+  schedule,
+  toNode,
+} from "./state.ts";
+import type { Address, Transport } from "./transport.ts";
+
+/**
+ * A membership event: a node joined, left (or failed), or updated its
+ * metadata. Dispatched by {@linkcode Memberlist} as `"join"`, `"leave"` and
+ * `"update"` events.
+ *
+ * @example Usage
+ * ```ts
+ * import { NodeEvent } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const node = { name: "a" } as NodeEvent["node"];
+ * assert.equal(new NodeEvent("join", node).node.name, "a");
+ * ```
+ */
+export class NodeEvent extends Event {
+  /** The node, as this node sees it after the change. */
+  readonly node: Node;
+  /**
+   * Creates an event.
+   *
+   * @param type `"join"`, `"leave"` or `"update"`.
+   * @param node The node concerned.
+   */
+  constructor(type: NodeEventType, node: Node) {
+    super(type);
+    this.node = node;
+  }
+}
+
+/** The membership events: `"join"`, `"leave"` (left or failed) and `"update"` (metadata changed). */
+export type NodeEventType = "join" | "leave" | "update";
+
+/** A listener of {@linkcode NodeEvent}s. */
+export type NodeEventListener = (event: NodeEvent) => void;
+
+/** Options of {@linkcode Memberlist.addEventListener}. */
+export interface NodeEventListenerOptions {
+  /** Remove the listener after its first call. */
+  once?: boolean;
+  /** Remove the listener when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode Memberlist.join}. */
+export interface JoinOptions {
+  /** Aborts the join: pending exchanges are closed and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Creates the default transport for this runtime; set by `mod.ts` so that `lib/` stays runtime-free. */
+export type TransportFactory = (config: ResolvedConfig) => Promise<Transport>;
+
+let defaultTransportFactory: TransportFactory | null = null;
+
+/**
+ * Installs the factory `Memberlist.create()` uses when `config.transport` is
+ * unset. The package entry point installs the native UDP/TCP transport of the
+ * running runtime; call this only to change that default.
+ *
+ * @param factory Builds a transport from the resolved configuration.
+ */
+export function setDefaultTransportFactory(factory: TransportFactory | null): void {
+  defaultTransportFactory = factory;
+}
+
+/**
+ * A member of a cluster: one node's view of who is alive, and the machinery
+ * (SWIM failure detection with Lifeguard, gossip, push/pull) that keeps it
+ * current.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new MockNetwork();
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * assert.equal(await b.join([a.localNode().address]), 1);
+ * assert.equal(b.numMembers(), 2);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
+export class Memberlist {
+  #m: MemberlistState;
+  #listeners = new Map<NodeEventType, Map<NodeEventListener, boolean>>([
+    ["join", new Map()],
+    ["leave", new Map()],
+    ["update", new Map()],
+  ]);
+
+  private constructor(m: MemberlistState) {
+    this.#m = m;
+  }
+
+  /**
+   * Creates a node and starts it (Go `Create`): binds the transport, marks this
+   * node alive (a `join` event for itself) and starts probing, gossip and
+   * push/pull. It knows only itself until it {@linkcode join}s others or they
+   * join it.
+   *
+   * @param config A full configuration, or a partial one over `defaultLANConfig()`.
+   * @returns The running node.
+   * @throws {TypeError} When a config field has the wrong type (the message names it).
+   * @throws {RangeError} When a config field is out of range, or the node's
+   * metadata is longer than `metaMaxSize`.
+   */
+  static async create(config: Partial<Config>): Promise<Memberlist> {
+    const cfg = validateConfig(config);
+    let transport = cfg.transport;
+    if (transport === null) {
+      if (defaultTransportFactory === null) {
+        throw new TypeError(`Invalid config "transport": no default transport is installed for this runtime`);
+      }
+      transport = await defaultTransportFactory(cfg);
+    }
+    let ml: Memberlist | undefined;
+    try {
+      const adv = transport.finalAdvertiseAddr(cfg.advertiseAddr, cfg.advertisePort);
+      const addr = parseIP(adv.ip);
+      if (addr === null) throw new TypeError(`Cannot advertise "${adv.ip}": not an IP address`);
+      const m: MemberlistState = {
+        config: cfg,
+        wire: {
+          label: cfg.labelBytes,
+          skipInboundLabelCheck: cfg.skipInboundLabelCheck,
+          keyring: cfg.keyring,
+          encryptionVersion: cfg.encryptionVersion,
+          gossipVerifyIncoming: cfg.gossipVerifyIncoming,
+          gossipVerifyOutgoing: cfg.gossipVerifyOutgoing,
+          enableCompression: cfg.enableCompression,
+        },
+        transport,
+        awareness: new Awareness({ max: cfg.awarenessMaxMultiplier, metrics: cfg.metrics, metricLabels: cfg.metricLabels }),
+        broadcasts: undefined as unknown as TransmitLimitedQueue,
+        metricLabels: cfg.metricLabels,
+        nodes: [],
+        nodeMap: new Map(),
+        nodeTimers: new Map(),
+        probeIndex: 0,
+        sequenceNum: 0,
+        incarnation: 0,
+        ackHandlers: new Map(),
+        bindPort: cfg.bindPort === 0 ? adv.port : cfg.bindPort,
+        advertiseAddr: addr,
+        advertiseIp: formatIP(addr),
+        advertisePort: adv.port,
+        leaving: false,
+        shutdown: false,
+        stopped: new AbortController(),
+        leaveNotify: null,
+        highPriority: [],
+        lowPriority: [],
+        handoffScheduled: false,
+        pushPullReq: 0,
+        tickers: [],
+        probing: false,
+        probeTickPending: false,
+        inflight: new Set(),
+        events: undefined as unknown as MemberlistState["events"],
+      };
+      (m as { broadcasts: TransmitLimitedQueue }).broadcasts = new TransmitLimitedQueue({
+        numNodes: () => m.nodes.length,
+        retransmitMult: cfg.retransmitMult,
+      });
+      ml = new Memberlist(m);
+      const self = ml;
+      (m as { events: MemberlistState["events"] }).events = {
+        join: (node) => self.#emit("join", node),
+        leave: (node) => self.#emit("leave", node),
+        update: (node) => self.#emit("update", node),
+      };
+      transport.setHandlers({
+        packet: (p) => ingestPacket(m, p),
+        stream: (conn) => handleConn(m, conn),
+      });
+      ml.#setAlive();
+      schedule(m);
+      return ml;
+    } catch (err) {
+      if (ml !== undefined) await ml.shutdown();
+      else await transport.shutdown();
+      throw err;
+    }
+  }
+
+  #emit(type: NodeEventType, node: Node): void {
+    const m = this.#m;
+    const ed = m.config.events;
+    if (ed !== null) {
+      const fn = type === "join" ? ed.notifyJoin : type === "leave" ? ed.notifyLeave : ed.notifyUpdate;
+      if (fn !== undefined) callUser(m, `EventDelegate.notify${type[0]!.toUpperCase()}${type.slice(1)}`, () => fn.call(ed, node));
+    }
+    const set = this.#listeners.get(type)!;
+    if (set.size === 0) return;
+    const event = new NodeEvent(type, node);
+    for (const [listener, once] of [...set]) {
+      if (once) set.delete(listener);
+      try {
+        listener.call(this, event);
+      } catch (err) {
+        log(m, "error", `Event listener for "${type}" threw`, { error: err });
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` on each `"join"`, `"leave"` or `"update"` event, like
+   * `EventTarget.addEventListener` but typed. A listener that throws is logged,
+   * never allowed to disturb the protocol. Adding the same listener twice for
+   * one type has no effect.
+   *
+   * @param type The event type.
+   * @param listener Receives a {@linkcode NodeEvent}.
+   * @param options `once` removes the listener after one call; `signal` removes it when aborted.
+   */
+  addEventListener(type: NodeEventType, listener: NodeEventListener, options: NodeEventListenerOptions = {}): void {
+    const set = this.#listeners.get(type)!;
+    if (set.has(listener) || options.signal?.aborted) return;
+    set.set(listener, options.once === true);
+    options.signal?.addEventListener("abort", () => set.delete(listener), { once: true });
+  }
+
+  /**
+   * Stops calling a listener added with {@linkcode addEventListener}.
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   */
+  removeEventListener(type: NodeEventType, listener: NodeEventListener): void {
+    this.#listeners.get(type)?.delete(listener);
+  }
+
+  #nodeMeta(): Uint8Array | null {
+    const m = this.#m;
+    const d = m.config.delegate;
+    if (d?.nodeMeta === undefined) return null;
+    const meta = d.nodeMeta(m.config.metaMaxSize);
+    if (!(meta instanceof Uint8Array)) throw new TypeError("Cannot use node metadata: nodeMeta() must return a Uint8Array");
+    if (meta.length > m.config.metaMaxSize) {
+      throw new RangeError(`Cannot use node metadata: ${meta.length} bytes is longer than metaMaxSize (${m.config.metaMaxSize})`);
+    }
+    return meta.slice();
+  }
+
+  /** Marks this node alive at start (Go `setAlive`). */
+  #setAlive(): void {
+    const m = this.#m;
+    const meta = this.#nodeMeta();
+    m.incarnation = (m.incarnation + 1) >>> 0;
+    aliveNode(m, {
+      incarnation: m.incarnation,
+      node: m.config.name,
+      addr: m.advertiseAddr,
+      port: m.advertisePort,
+      meta,
+      vsn: m.config.vsn,
+    }, null, true);
+  }
+
+  #checkOpen(action: string): void {
+    if (this.#m.shutdown) throw new TransportClosedError(`Cannot ${action}: memberlist has been shut down`);
+  }
+
+  /**
+   * Joins a cluster by exchanging full state with each of `addresses` (Go
+   * `Join`). An address is `host:port`, `host` (the bind port is assumed) or
+   * `name/host:port`; host names are resolved and every address they resolve
+   * to is contacted. Unlike Go, all addresses are contacted at once, so dead
+   * seeds do not delay live ones.
+   *
+   * @param addresses Where to find existing members.
+   * @param options An abort signal.
+   * @returns How many exchanges succeeded (at least 1).
+   * @throws {JoinError} When none succeeded; `errors` has the reason for each address.
+   */
+  async join(addresses: readonly string[], options: JoinOptions = {}): Promise<number> {
+    this.#checkOpen("join");
+    const m = this.#m;
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const errors: unknown[] = [];
+    const attempts: Promise<boolean>[] = [];
+    for (const entry of addresses) {
+      let targets: Address[];
+      try {
+        targets = await this.#resolve(entry);
+      } catch (err) {
+        log(m, "warn", `Failed to resolve "${entry}"`, { error: err });
+        errors.push(err);
+        continue;
+      }
+      for (const a of targets) {
+        attempts.push(pushPullNode(m, a, true, signal).then(
+          () => true,
+          (err) => {
+            log(m, "debug", `Failed to join "${a.addr}"`, { error: err });
+            errors.push(new Error(`Cannot join "${a.addr}": ${err instanceof Error ? err.message : err}`, { cause: err }));
+            return false;
+          },
+        ));
+      }
+    }
+    const results = await Promise.all(attempts);
+    signal?.throwIfAborted();
+    const joined = results.filter(Boolean).length;
+    if (joined === 0) throw new JoinError(errors);
+    return joined;
+  }
+
+  async #resolve(entry: string): Promise<Address[]> {
+    const m = this.#m;
+    let name = "";
+    let rest = entry;
+    const slash = entry.indexOf("/");
+    if (slash >= 0) {
+      if (slash === 0) throw new SyntaxError(`Cannot parse address "${entry}": empty node name`);
+      name = entry.slice(0, slash);
+      rest = entry.slice(slash + 1);
+    }
+    const { host, port } = splitHostPort(rest, m.bindPort);
+    const literal = parseIP(host);
+    if (literal !== null) return [{ addr: joinAddr(formatIP(literal), port), name }];
+    const ips = await m.config.resolve(host);
+    if (ips.length === 0) throw new Error(`Cannot resolve "${host}": no addresses`);
+    return ips.map((ip) => ({ addr: joinAddr(ip, port), name }));
+  }
+
+  /**
+   * Every member that is alive or suspect, this node included (Go `Members`).
+   * Each call returns fresh snapshots.
+   *
+   * @returns The members.
+   */
+  members(): Node[] {
+    const out: Node[] = [];
+    for (const n of this.#m.nodes) if (!deadOrLeft(n)) out.push(toNode(n));
+    return out;
+  }
+
+  /**
+   * The number of members alive or suspect, this node included (Go `NumMembers`).
+   *
+   * @returns The count.
+   */
+  numMembers(): number {
+    let n = 0;
+    for (const r of this.#m.nodes) if (!deadOrLeft(r)) n++;
+    return n;
+  }
+
+  /**
+   * This node, as the cluster sees it (Go `LocalNode`).
+   *
+   * @returns A snapshot.
+   */
+  localNode(): Node {
+    const m = this.#m;
+    const self = m.nodeMap.get(m.config.name);
+    if (self === undefined) throw new TransportClosedError("Cannot read local node: it is not in the node table");
+    return toNode(self);
+  }
+
+  /**
+   * The local health score (Lifeguard): 0 is healthy; up to
+   * `awarenessMaxMultiplier - 1` when this node is missing acks and refuting
+   * accusations, i.e. is likely the slow one itself (Go `GetHealthScore`).
+   *
+   * @returns The score.
+   */
+  getHealthScore(): number {
+    return this.#m.awareness.getHealthScore();
+  }
+
+  /**
+   * The protocol version this node speaks (Go `ProtocolVersion`).
+   *
+   * @returns The version.
+   */
+  protocolVersion(): number {
+    return this.#m.config.protocolVersion;
+  }
+
+  /**
+   * The keyring in use, for key rotation (`addKey`, `useKey`, `removeKey`), or
+   * null when encryption is off.
+   *
+   * @returns The keyring.
+   */
+  keyring(): Keyring | null {
+    return this.#m.config.keyring;
+  }
+
+  /**
+   * Re-reads this node's metadata from the delegate and gossips it with a new
+   * incarnation (Go `UpdateNode`). Waits until the update has been sent to the
+   * cluster, when there is anyone to send it to.
+   *
+   * @param timeoutMs Longest wait in ms; 0 waits as long as it takes.
+   * @throws {RangeError} When the metadata is longer than `metaMaxSize`.
+   * @throws {Error} When the wait times out.
+   */
+  async updateNode(timeoutMs: number): Promise<void> {
+    this.#checkOpen("update node");
+    const m = this.#m;
+    const meta = this.#nodeMeta();
+    const self = m.nodeMap.get(m.config.name)!;
+    m.incarnation = (m.incarnation + 1) >>> 0;
+    const a: Alive = {
+      incarnation: m.incarnation,
+      node: m.config.name,
+      addr: self.addr,
+      port: self.port,
+      meta,
+      vsn: m.config.vsn,
+    };
+    const { promise, notify } = notifier();
+    aliveNode(m, a, notify, true);
+    if (anyAlive(m)) await this.#wait(promise, timeoutMs, "Cannot update node: timed out waiting for the update broadcast");
+  }
+
+  /** Waits for `promise`, at most `timeoutMs` (0: forever), or until shutdown. */
+  async #wait(promise: Promise<void>, timeoutMs: number, timeoutMessage: string): Promise<void> {
+    const m = this.#m;
+    let timer: { cancel(): void } | undefined;
+    let onStop: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        promise.then(resolve);
+        if (timeoutMs > 0) timer = m.config.clock.setTimeout(() => reject(new Error(timeoutMessage)), timeoutMs);
+        onStop = () => reject(new TransportClosedError());
+        m.stopped.signal.addEventListener("abort", onStop, { once: true });
+      });
+    } finally {
+      timer?.cancel();
+      if (onStop !== undefined) m.stopped.signal.removeEventListener("abort", onStop);
+    }
+  }
+
+  /**
+   * Sends a user message to a node in one packet, without delivery guarantee
+   * (Go `SendBestEffort`); the receiver's `delegate.notifyMsg` gets it. Unlike
+   * Go, the documented size limit is enforced.
+   *
+   * @param to The recipient.
+   * @param msg The payload.
+   * @throws {RangeError} When the message does not fit in `udpBufferSize`.
+   * @throws {Error} When the packet cannot be sent.
+   */
+  async sendBestEffort(to: Node, msg: Uint8Array): Promise<void> {
+    this.#checkOpen("send");
+    await Promise.resolve();
+    const m = this.#m;
+    const max = m.config.udpBufferSize - 1 - packetOverhead(m.wire, false);
+    if (msg.length > max) {
+      throw new RangeError(`Cannot send best-effort message: ${msg.length} bytes is more than the ${max} that fit in udpBufferSize`);
+    }
+    const buf = new Uint8Array(msg.length + 1);
+    buf[0] = MessageType.User;
+    buf.set(msg, 1);
+    rawSendMsgPacket(m, { addr: to.address, name: to.name }, to, buf);
+  }
+
+  /**
+   * Sends a user message to a node over a stream (Go `SendReliable`); the
+   * receiver's `delegate.notifyMsg` gets it.
+   *
+   * @param to The recipient.
+   * @param msg The payload, at most 20 MiB.
+   * @throws {RangeError} When the message is larger than 20 MiB.
+   * @throws {Error} When the stream cannot be opened or written.
+   */
+  async sendReliable(to: Node, msg: Uint8Array): Promise<void> {
+    this.#checkOpen("send");
+    if (msg.length > MAX_USER_MSG_BYTES) {
+      throw new RangeError(`Cannot send reliable message: ${msg.length} bytes is more than ${MAX_USER_MSG_BYTES}`);
+    }
+    await sendUserMsg(this.#m, { addr: to.address, name: to.name }, msg);
+  }
+
+  /**
+   * Sends a user message in one packet to an address (Go `SendToAddress`).
+   *
+   * @param address `host:port`, and the node name when known.
+   * @param msg The payload.
+   */
+  async sendToAddress(address: Address, msg: Uint8Array): Promise<void> {
+    this.#checkOpen("send");
+    await Promise.resolve();
+    const buf = new Uint8Array(msg.length + 1);
+    buf[0] = MessageType.User;
+    buf.set(msg, 1);
+    rawSendMsgPacket(this.#m, address, null, buf);
+  }
+
+  /**
+   * Pings a node directly, once (Go `Ping`): no indirect probes, no suspicion.
+   *
+   * @param name The node's name (a node ignores pings for another name).
+   * @param address Its `host:port`.
+   * @returns The round-trip time in milliseconds.
+   * @throws {NoPingResponseError} When no ack came within `probeTimeout`.
+   */
+  async ping(name: string, address: string): Promise<number> {
+    this.#checkOpen("ping");
+    const rtt = await pingNode(this.#m, name, address);
+    if (rtt === null) throw new NoPingResponseError(name);
+    return rtt;
+  }
+
+  /**
+   * Leaves the cluster gracefully (Go `Leave`): tells the others this node is
+   * leaving, and waits until that has been gossiped, when there is anyone to
+   * tell. The node keeps answering probes until {@linkcode shutdown}.
+   *
+   * @param timeoutMs Longest wait in ms; 0 waits as long as it takes.
+   * @throws {TransportClosedError} After shutdown.
+   * @throws {Error} When the wait times out.
+   */
+  async leave(timeoutMs: number): Promise<void> {
+    this.#checkOpen("leave");
+    const m = this.#m;
+    if (m.leaving) return;
+    m.leaving = true;
+    const self = m.nodeMap.get(m.config.name);
+    if (self === undefined) {
+      log(m, "warn", "Leave but we are not in the node map");
+      return;
+    }
+    const { promise, notify } = notifier();
+    m.leaveNotify = notify;
+    deadNode(m, { incarnation: self.incarnation, node: self.name, from: self.name });
+    if (anyAlive(m)) await this.#wait(promise, timeoutMs, "Cannot leave: timed out waiting for the leave broadcast");
+  }
+
+  /**
+   * Stops everything (Go `Shutdown`): timers, sockets, pending exchanges. Sends
+   * nothing: call {@linkcode leave} first to leave gracefully. Idempotent. A
+   * process with only shut-down memberlists exits by itself.
+   */
+  async shutdown(): Promise<void> {
+    const m = this.#m;
+    if (m.shutdown) return;
+    m.shutdown = true;
+    m.stopped.abort(new TransportClosedError());
+    deschedule(m);
+    for (const t of m.nodeTimers.values()) t.cancel();
+    m.nodeTimers.clear();
+    for (const h of m.ackHandlers.values()) h.timer.cancel();
+    m.ackHandlers.clear();
+    m.highPriority.length = 0;
+    m.lowPriority.length = 0;
+    try {
+      await m.transport.shutdown();
+    } catch (err) {
+      log(m, "error", "Failed to shut down transport", { error: err });
+    }
+    while (m.inflight.size > 0) await Promise.allSettled([...m.inflight]);
+  }
+
+  /** Shuts down (`await using ml = await Memberlist.create(...)`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+}
+
+function joinAddr(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function notifier(): { promise: Promise<void>; notify: () => void } {
+  let notify!: () => void;
+  const promise = new Promise<void>((r) => (notify = r));
+  return { promise, notify };
+}

@@ -1,0 +1,583 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * Sending and receiving (Go `net.go`): the packet handlers (ping, indirect
+ * ping, ack, nack, and the queued alive/suspect/dead/user handlers), the send
+ * path with piggybacked gossip, and the stream exchanges (push/pull, user
+ * messages, TCP pings) on both the dialing and the accepting side.
+ *
+ * Nothing that arrives from the network can throw out of here: bad input is
+ * logged and dropped, a failed stream is closed.
+ *
+ * @module
+ */
+
+import { Reader } from "./_bytes.ts";
+import { formatIP, parseIP } from "./_ip.ts";
+import {
+  type AckResp,
+  decodeAckResp,
+  decodeAlive,
+  decodeDead,
+  decodeErrResp,
+  decodeIndirectPingReq,
+  decodeNackResp,
+  decodePing,
+  decodeSuspect,
+  encodeMessage,
+  encodePushPull,
+  encodeUserStreamMessage,
+  type MessageBodies,
+  MessageType,
+  type Ping,
+  type PushPull,
+} from "./codec.ts";
+import { ipAllowed, ipMustBeChecked } from "./config.ts";
+import { DecodeError, DecryptError, LabelMismatchError } from "./errors.ts";
+import { joinHostPort, splitHostPort } from "./node.ts";
+import {
+  COMPOUND_HEADER_OVERHEAD,
+  COMPOUND_OVERHEAD,
+  makeCompoundMessages,
+  openPacket,
+  packetOverhead,
+  sealPacket,
+  unpackMessages,
+} from "./packet.ts";
+import {
+  aliveNode,
+  callUser,
+  deadNode,
+  getBroadcasts,
+  incr,
+  invokeAckHandler,
+  invokeNackHandler,
+  localState,
+  log,
+  type MemberlistState,
+  mergeRemoteState,
+  nextSeqNo,
+  setAckHandler,
+  suspectNode,
+  track,
+} from "./state.ts";
+import {
+  encodeStreamMessage,
+  readPushPull,
+  readStreamLabel,
+  readStreamMessage,
+  readUserMsg,
+  StreamReader,
+  streamLabelHeader,
+} from "./stream.ts";
+import type { Address, Conn, Packet } from "./transport.ts";
+
+/** Most inbound push/pulls served at once; the next one is refused (Go `maxPushPullRequests`). */
+export const MAX_PUSH_PULL_REQUESTS = 128;
+
+/**
+ * A datagram could not be handed to the network. The failure detector treats it
+ * like a silent peer and goes on to indirect probes (Go `failedRemote`).
+ */
+export class TransportSendError extends Error {
+  static override readonly name: string = "TransportSendError";
+  /**
+   * @param message What failed.
+   * @param options The transport's error as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TransportSendError";
+  }
+}
+
+/** A queued inbound message for the handler task (Go `msgHandoff`). */
+export interface HandoffMessage {
+  type: number;
+  buf: Uint8Array;
+  from: string;
+}
+
+// ---------------------------------------------------------------- receive: packets
+
+/**
+ * Processes one datagram (Go `ingestPacket` and `handleCommand`): label,
+ * decryption and CRC, then each message in it, in order.
+ */
+export function ingestPacket(m: MemberlistState, p: Packet): void {
+  if (m.shutdown) return;
+  incr(m, ["memberlist", "udp", "received"], p.buf.length);
+  let buf: Uint8Array;
+  try {
+    buf = openPacket(p.buf, m.wire);
+  } catch (err) {
+    dropped(m, "packet", p.from, err);
+    return;
+  }
+  const { messages, errors } = unpackMessages(buf);
+  for (const err of errors) dropped(m, "packet", p.from, err);
+  for (const msg of messages) handleMessage(m, msg, p.from, p.timestamp);
+}
+
+function dropped(m: MemberlistState, what: string, from: string, err: unknown): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  if (err instanceof DecodeError || err instanceof DecryptError || err instanceof LabelMismatchError) {
+    log(m, "warn", `Dropped ${what}: ${reason}`, { from });
+  } else {
+    log(m, "error", `Dropped ${what}: ${reason}`, { from, error: err });
+  }
+}
+
+function handleMessage(m: MemberlistState, msg: Uint8Array, from: string, timestamp: number): void {
+  const type = msg[0]!;
+  try {
+    switch (type) {
+      case MessageType.Ping:
+        return handlePing(m, msg, from);
+      case MessageType.IndirectPing:
+        return handleIndirectPing(m, msg, from);
+      case MessageType.AckResp: {
+        const ack = decodeAckResp(new Reader(msg, 1));
+        return invokeAckHandler(m, ack.seqNo, ack.payload, timestamp);
+      }
+      case MessageType.NackResp:
+        return invokeNackHandler(m, decodeNackResp(new Reader(msg, 1)).seqNo);
+      case MessageType.Suspect:
+      case MessageType.Alive:
+      case MessageType.Dead:
+      case MessageType.User:
+        return handoff(m, { type, buf: msg, from });
+      default:
+        log(m, "error", `Message type (${type}) not supported`, { from });
+    }
+  } catch (err) {
+    dropped(m, `message (type ${type})`, from, err);
+  }
+}
+
+/** Queues alive (high priority) and suspect/dead/user messages for the handler task. */
+function handoff(m: MemberlistState, h: HandoffMessage): void {
+  const queue = h.type === MessageType.Alive ? m.highPriority : m.lowPriority;
+  if (queue.length >= m.config.handoffQueueDepth) {
+    log(m, "warn", `Handler queue full, dropping message (${h.type})`, { from: h.from });
+    return;
+  }
+  queue.push(h);
+  if (!m.handoffScheduled) {
+    m.handoffScheduled = true;
+    queueMicrotask(() => drainHandoff(m));
+  }
+}
+
+/** The handler task: newest first, alive messages before the others (Go `packetHandler`). */
+function drainHandoff(m: MemberlistState): void {
+  m.handoffScheduled = false;
+  for (;;) {
+    if (m.shutdown) {
+      m.highPriority.length = 0;
+      m.lowPriority.length = 0;
+      return;
+    }
+    const h = m.highPriority.pop() ?? m.lowPriority.pop();
+    if (h === undefined) return;
+    try {
+      const r = new Reader(h.buf, 1);
+      switch (h.type) {
+        case MessageType.Suspect:
+          suspectNode(m, decodeSuspect(r));
+          break;
+        case MessageType.Alive:
+          handleAlive(m, h);
+          break;
+        case MessageType.Dead:
+          deadNode(m, decodeDead(r));
+          break;
+        case MessageType.User: {
+          const d = m.config.delegate;
+          if (d?.notifyMsg !== undefined) {
+            const data = h.buf.slice(1);
+            callUser(m, "Delegate.notifyMsg", () => d.notifyMsg!(data));
+          }
+          break;
+        }
+      }
+    } catch (err) {
+      dropped(m, `message (type ${h.type})`, h.from, err);
+    }
+  }
+}
+
+function handleAlive(m: MemberlistState, h: HandoffMessage): void {
+  if (ipMustBeChecked(m.config)) {
+    const host = splitHostPort(h.from, 0).host;
+    const ip = parseIP(host);
+    if (ip === null || !ipAllowed(m.config, ip)) {
+      log(m, "debug", "Blocked alive message: source address not allowed", { from: h.from });
+      return;
+    }
+  }
+  const live = decodeAlive(new Reader(h.buf, 1));
+  if (ipMustBeChecked(m.config) && live.addr.length > 0 && !ipAllowed(m.config, live.addr)) {
+    log(m, "debug", "Blocked alive message: advertised address not allowed", { from: h.from });
+    return;
+  }
+  if (m.config.protocolVersion < 2 || live.port === 0) live.port = m.bindPort;
+  aliveNode(m, live, null, false);
+}
+
+/** Answers a ping (Go `handlePing`): an ack with the ping delegate's payload, to the source it names. */
+function handlePing(m: MemberlistState, msg: Uint8Array, from: string): void {
+  const p = decodePing(new Reader(msg, 1));
+  if (p.node !== "" && p.node !== m.config.name) {
+    log(m, "warn", "Got ping for unexpected node", { node: p.node, from });
+    return;
+  }
+  const ack: AckResp = { seqNo: p.seqNo, payload: null };
+  const pd = m.config.ping;
+  if (pd?.ackPayload !== undefined) {
+    const payload = callUser(m, "PingDelegate.ackPayload", () => pd.ackPayload!());
+    if (payload instanceof Uint8Array) ack.payload = payload;
+  }
+  const addr = p.sourceAddr !== null && p.sourceAddr.length > 0 && p.sourcePort > 0
+    ? joinHostPort(formatIP(p.sourceAddr), p.sourcePort)
+    : from;
+  try {
+    encodeAndSendMsg(m, { addr, name: p.sourceNode }, MessageType.AckResp, ack);
+  } catch (err) {
+    log(m, "error", "Failed to send ack", { to: addr, error: err });
+  }
+}
+
+/**
+ * Probes a node for a peer (Go `handleIndirectPing`, spec §9.3): ping it with
+ * our own sequence number, relay its ack, and nack after `probeTimeout` when
+ * asked to.
+ */
+function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): void {
+  const ind = decodeIndirectPingReq(new Reader(msg, 1));
+  if (m.config.protocolVersion < 2 || ind.port === 0) ind.port = m.bindPort;
+  const localSeqNo = nextSeqNo(m);
+  const ping: Ping = {
+    seqNo: localSeqNo,
+    node: ind.node,
+    sourceAddr: m.advertiseAddr,
+    sourcePort: m.advertisePort,
+    sourceNode: m.config.name,
+  };
+  const indAddr = ind.sourceAddr !== null && ind.sourceAddr.length > 0 && ind.sourcePort > 0
+    ? joinHostPort(formatIP(ind.sourceAddr), ind.sourcePort)
+    : from;
+  const requester: Address = { addr: indAddr, name: ind.sourceNode };
+
+  let nackTimer: { cancel(): void } | null = null;
+  setAckHandler(m, localSeqNo, () => {
+    nackTimer?.cancel();
+    try {
+      encodeAndSendMsg(m, requester, MessageType.AckResp, { seqNo: ind.seqNo, payload: null });
+    } catch (err) {
+      log(m, "error", "Failed to forward ack", { to: indAddr, error: err });
+    }
+  }, m.config.probeTimeout);
+
+  const target = joinHostPort(formatIP(ind.target), ind.port);
+  try {
+    encodeAndSendMsg(m, { addr: target, name: ind.node }, MessageType.Ping, ping);
+  } catch (err) {
+    log(m, "error", "Failed to send indirect ping", { to: target, error: err });
+  }
+
+  if (ind.nack) {
+    nackTimer = m.config.clock.setTimeout(() => {
+      if (m.shutdown) return;
+      try {
+        encodeAndSendMsg(m, requester, MessageType.NackResp, { seqNo: ind.seqNo });
+      } catch (err) {
+        log(m, "error", "Failed to send nack", { to: indAddr, error: err });
+      }
+    }, m.config.probeTimeout);
+  }
+}
+
+// ---------------------------------------------------------------- send: packets
+
+/** Encodes a message and sends it with piggybacked gossip (Go `encodeAndSendMsg`). */
+export function encodeAndSendMsg<T extends keyof MessageBodies>(
+  m: MemberlistState,
+  a: Address,
+  type: T,
+  body: MessageBodies[T],
+): void {
+  sendMsg(m, a, encodeMessage(type, body));
+}
+
+/**
+ * Sends a message, filling the rest of the packet with queued broadcasts (Go
+ * `sendMsg`, spec §2.7).
+ */
+export function sendMsg(m: MemberlistState, a: Address, msg: Uint8Array): void {
+  const avail = m.config.udpBufferSize - msg.length - COMPOUND_HEADER_OVERHEAD - packetOverhead(m.wire, false);
+  const extra = getBroadcasts(m, COMPOUND_OVERHEAD, avail);
+  if (extra.length === 0) {
+    rawSendMsgPacket(m, a, null, msg);
+    return;
+  }
+  for (const compound of makeCompoundMessages([msg, ...extra])) rawSendMsgPacket(m, a, null, compound);
+}
+
+/**
+ * Wraps and sends one packet (Go `rawSendMsgPacket`). The CRC header is added
+ * when the recipient's record is known and speaks protocol 5; without `node`,
+ * the record is looked up by the host part of the address used as a name,
+ * which is what Go does (and finds nothing for ordinary names).
+ *
+ * @throws {Error} When node names are required and `a` has none.
+ * @throws {TransportSendError} When the transport refuses the datagram.
+ */
+export function rawSendMsgPacket(
+  m: MemberlistState,
+  a: Address,
+  node: { readonly pMax: number } | null,
+  msg: Uint8Array,
+): void {
+  if (a.name === "" && m.config.requireNodeNames) {
+    throw new Error(`Cannot send to "${a.addr}": node names are required`);
+  }
+  let target: { readonly pMax: number } | null = node;
+  if (target === null) {
+    let host = a.addr;
+    try {
+      host = splitHostPort(a.addr, 0).host;
+    } catch {
+      // Not host:port; no record can match.
+    }
+    target = m.nodeMap.get(host) ?? null;
+  }
+  const datagram = sealPacket(msg, m.wire, target !== null && target.pMax >= 5);
+  incr(m, ["memberlist", "udp", "sent"], datagram.length);
+  try {
+    m.transport.writeTo(datagram, a);
+  } catch (err) {
+    throw new TransportSendError(`Cannot send packet to "${a.addr}": ${err instanceof Error ? err.message : err}`, {
+      cause: err,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- streams
+
+/** Wraps and writes one stream message (Go `rawSendMsgStream`). */
+async function rawSendMsgStream(m: MemberlistState, conn: Conn, msg: Uint8Array, label: Uint8Array): Promise<void> {
+  const out = encodeStreamMessage(msg, m.wire, label);
+  incr(m, ["memberlist", "tcp", "sent"], out.length);
+  await conn.write(out);
+}
+
+/** Dials a stream and writes the label header, if any (Go's label-wrapped transport). */
+async function dial(m: MemberlistState, a: Address, timeoutMs: number, signal?: AbortSignal): Promise<Conn> {
+  if (a.name === "" && m.config.requireNodeNames) {
+    throw new Error(`Cannot connect to "${a.addr}": node names are required`);
+  }
+  signal?.throwIfAborted();
+  const conn = await m.transport.dialTimeout(a, timeoutMs);
+  if (signal?.aborted || m.shutdown) {
+    conn.close();
+    signal?.throwIfAborted();
+    throw new Error("Cannot use stream: memberlist is shut down");
+  }
+  if (m.wire.label.length > 0) {
+    try {
+      await conn.write(streamLabelHeader(m.wire.label));
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+  }
+  return conn;
+}
+
+/** Sends this node's state on a stream (Go `sendLocalState`). */
+async function sendLocalState(m: MemberlistState, conn: Conn, join: boolean, label: Uint8Array): Promise<void> {
+  conn.setDeadline(m.config.tcpTimeout);
+  const nodes = localState(m);
+  const d = m.config.delegate;
+  let userState: Uint8Array = new Uint8Array(0);
+  if (d?.localState !== undefined) {
+    const s = callUser(m, "Delegate.localState", () => d.localState!(join));
+    if (s instanceof Uint8Array) userState = s;
+  }
+  const msg = encodePushPull({ join, nodes, userState });
+  m.config.metrics.setGauge(["memberlist", "size", "local"], msg.length, m.metricLabels);
+  await rawSendMsgStream(m, conn, msg, label);
+}
+
+/**
+ * Push/pull, dialing side (Go `sendAndReceiveState`): send our state, read the
+ * peer's.
+ *
+ * @throws {Error} On dial or I/O failure, a remote error reply, or bad input.
+ */
+export async function sendAndReceiveState(
+  m: MemberlistState,
+  a: Address,
+  join: boolean,
+  signal?: AbortSignal,
+): Promise<PushPull> {
+  const conn = await dial(m, a, m.config.tcpTimeout, signal);
+  const onAbort = () => conn.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    log(m, "debug", "Initiating push/pull sync", { node: a.name, addr: a.addr });
+    incr(m, ["memberlist", "tcp", "connect"]);
+    await sendLocalState(m, conn, join, m.wire.label);
+    conn.setDeadline(m.config.tcpTimeout);
+    const reply = await readStreamMessage(new StreamReader(conn), m.wire, m.wire.label);
+    if (reply === null) throw new Error(`Cannot push/pull with "${a.addr}": connection closed without a reply`);
+    if (reply.type === MessageType.Err) {
+      const e = decodeErrResp(await reply.body.readValue());
+      throw new Error(`Cannot push/pull with "${a.addr}": remote error: ${e.error}`);
+    }
+    if (reply.type !== MessageType.PushPull) {
+      throw new Error(`Cannot push/pull with "${a.addr}": received message type ${reply.type}, expected ${MessageType.PushPull}`);
+    }
+    return await readPushPull(reply.body);
+  } catch (err) {
+    signal?.throwIfAborted();
+    throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    conn.close();
+  }
+}
+
+/**
+ * Sends a user message on a stream (Go `sendUserMsg`).
+ *
+ * @throws {Error} On dial or write failure.
+ */
+export async function sendUserMsg(m: MemberlistState, a: Address, data: Uint8Array): Promise<void> {
+  const conn = await dial(m, a, m.config.tcpTimeout);
+  try {
+    conn.setDeadline(m.config.tcpTimeout);
+    await rawSendMsgStream(m, conn, encodeUserStreamMessage(data), m.wire.label);
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * The TCP fallback probe (Go `sendPingAndWaitForAck`): resolves true when the
+ * node acked, false when it could not be reached.
+ *
+ * @throws {Error} When the node answered wrongly (the caller logs it).
+ */
+export async function sendPingAndWaitForAck(
+  m: MemberlistState,
+  a: Address,
+  ping: Ping,
+  deadline: number,
+): Promise<boolean> {
+  const left = deadline - m.config.clock.now();
+  if (left <= 0) return false;
+  let conn: Conn;
+  try {
+    conn = await dial(m, a, left);
+  } catch {
+    return false;
+  }
+  try {
+    conn.setDeadline(Math.max(0, deadline - m.config.clock.now()));
+    await rawSendMsgStream(m, conn, encodeMessage(MessageType.Ping, ping), m.wire.label);
+    const reply = await readStreamMessage(new StreamReader(conn), m.wire, m.wire.label);
+    if (reply === null || reply.type !== MessageType.AckResp) {
+      throw new Error(`Unexpected reply to TCP ping: ${reply === null ? "connection closed" : `type ${reply.type}`}`);
+    }
+    const ack = decodeAckResp(await reply.body.readValue());
+    if (ack.seqNo !== ping.seqNo) {
+      throw new Error(`Sequence number from ack (${ack.seqNo}) does not match ping (${ping.seqNo})`);
+    }
+    return true;
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * Serves one inbound stream (Go `handleConn`): a push/pull, a user message or a
+ * TCP ping. Always closes the stream.
+ */
+export function handleConn(m: MemberlistState, conn: Conn): void {
+  if (m.shutdown) {
+    conn.close();
+    return;
+  }
+  track(m, serveConn(m, conn));
+}
+
+async function serveConn(m: MemberlistState, conn: Conn): Promise<void> {
+  log(m, "debug", "Stream connection", { from: conn.remoteAddr });
+  incr(m, ["memberlist", "tcp", "accept"]);
+  conn.setDeadline(m.config.tcpTimeout);
+  const sr = new StreamReader(conn);
+  let pushPullSlot = false;
+  try {
+    let label: Uint8Array;
+    try {
+      label = await readStreamLabel(sr, m.wire);
+    } catch (err) {
+      dropped(m, "stream", conn.remoteAddr, err);
+      return;
+    }
+    let msg;
+    try {
+      msg = await readStreamMessage(sr, m.wire, label);
+    } catch (err) {
+      if (m.shutdown) return;
+      dropped(m, "stream", conn.remoteAddr, err);
+      const text = err instanceof Error ? err.message : String(err);
+      try {
+        await rawSendMsgStream(m, conn, encodeMessage(MessageType.Err, { error: text }), label);
+      } catch (sendErr) {
+        log(m, "error", "Failed to send error reply", { to: conn.remoteAddr, error: sendErr });
+      }
+      return;
+    }
+    if (msg === null) return;
+
+    switch (msg.type) {
+      case MessageType.User: {
+        const data = await readUserMsg(msg.body);
+        const d = m.config.delegate;
+        if (data.length > 0 && d?.notifyMsg !== undefined) callUser(m, "Delegate.notifyMsg", () => d.notifyMsg!(data));
+        return;
+      }
+      case MessageType.PushPull: {
+        m.pushPullReq++;
+        pushPullSlot = true;
+        if (m.pushPullReq >= MAX_PUSH_PULL_REQUESTS) {
+          log(m, "error", "Too many pending push/pull requests", { from: conn.remoteAddr });
+          return;
+        }
+        const remote = await readPushPull(msg.body);
+        await sendLocalState(m, conn, remote.join, label);
+        if (m.shutdown) return;
+        mergeRemoteState(m, remote.join, remote.nodes, remote.userState);
+        return;
+      }
+      case MessageType.Ping: {
+        const p = decodePing(await msg.body.readValue());
+        if (p.node !== "" && p.node !== m.config.name) {
+          log(m, "warn", "Got TCP ping for unexpected node", { node: p.node, from: conn.remoteAddr });
+          return;
+        }
+        await rawSendMsgStream(m, conn, encodeMessage(MessageType.AckResp, { seqNo: p.seqNo, payload: null }), label);
+        return;
+      }
+      default:
+        log(m, "error", `Received invalid message type (${msg.type}) on stream`, { from: conn.remoteAddr });
+    }
+  } catch (err) {
+    if (!m.shutdown) dropped(m, "stream", conn.remoteAddr, err);
+  } finally {
+    if (pushPullSlot) m.pushPullReq--;
+    conn.close();
+  }
+}

@@ -1,0 +1,1085 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+/**
+ * The node table and its state machine, the failure detector and the gossip
+ * and push/pull schedules (Go `state.go`; spec §8 to §11).
+ *
+ * Everything here runs on the injected clock and random source and does no I/O
+ * of its own: packets and streams go through `net.ts`. Functions take the
+ * {@linkcode MemberlistState} as their first argument, the way Go's methods take
+ * their receiver.
+ *
+ * @module
+ */
+
+import { bytesEqual } from "./_bytes.ts";
+import type { Awareness } from "./awareness.ts";
+import type { TimerHandle } from "./clock.ts";
+import { sleep } from "./clock.ts";
+import type { Alive, Dead, PushNodeState, Suspect } from "./codec.ts";
+import { encodeMessage, MessageType } from "./codec.ts";
+import type { ResolvedConfig } from "./config.ts";
+import { ipAllowed } from "./config.ts";
+import { formatIP } from "./_ip.ts";
+import type { LogFields } from "./logging.ts";
+import type { MetricLabel } from "./metrics.ts";
+import { type Node, NodeState, joinHostPort } from "./node.ts";
+import type { Address, Transport } from "./transport.ts";
+import type { TransmitLimitedQueue } from "./queue.ts";
+import { MemberlistBroadcast } from "./broadcast.ts";
+import { Suspicion } from "./suspicion.ts";
+import { kRandomNodes, pushPullScale, randomOffset, suspicionTimeout } from "./util.ts";
+import {
+  encodeAndSendMsg,
+  type HandoffMessage,
+  rawSendMsgPacket,
+  sendAndReceiveState,
+  sendPingAndWaitForAck,
+  TransportSendError,
+} from "./net.ts";
+import { makeCompoundMessage, makeCompoundMessages, type WireOptions } from "./packet.ts";
+import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, packetOverhead } from "./packet.ts";
+
+/** Bytes a user broadcast adds: its type byte (Go `userMsgOverhead`). */
+export const USER_MSG_OVERHEAD = 1;
+
+/** One node as this node knows it (Go `nodeState`). */
+export interface NodeRecord {
+  /** Node name. */
+  name: string;
+  /** Advertised IP, exactly as received (4 or 16 bytes). */
+  addr: Uint8Array;
+  /** `addr` as text, cached. */
+  ip: string;
+  /** Advertised port. */
+  port: number;
+  /** Metadata (null when none). */
+  meta: Uint8Array | null;
+  /** Protocol and delegate versions. */
+  pMin: number;
+  pMax: number;
+  pCur: number;
+  dMin: number;
+  dMax: number;
+  dCur: number;
+  /** Last known incarnation. */
+  incarnation: number;
+  /** Current state. */
+  state: NodeState;
+  /** Clock time of the last state change. */
+  stateChange: number;
+}
+
+/** What waits for an ack (or nack) of one sequence number (Go `ackHandler`). */
+export interface AckHandler {
+  /** Called with the ack's payload and receive time. */
+  ackFn(payload: Uint8Array | null, timestamp: number): void;
+  /** Called for each nack, or null when nacks do not matter. */
+  nackFn: (() => void) | null;
+  /** Removes the handler when it expires. */
+  timer: TimerHandle;
+}
+
+/**
+ * Everything one memberlist instance knows and runs (the fields of Go's
+ * `Memberlist` struct). Owned by the `Memberlist` class; shared by the
+ * functions of state.ts and net.ts.
+ */
+export interface MemberlistState {
+  readonly config: ResolvedConfig;
+  readonly wire: WireOptions;
+  readonly transport: Transport;
+  readonly awareness: Awareness;
+  readonly broadcasts: TransmitLimitedQueue;
+  readonly metricLabels: readonly MetricLabel[];
+  /** The node list, in probe order. */
+  nodes: NodeRecord[];
+  /** The same records by name. */
+  nodeMap: Map<string, NodeRecord>;
+  /** Running suspicion timers, by node name. */
+  nodeTimers: Map<string, Suspicion>;
+  /** Next index into `nodes` for the probe round robin. */
+  probeIndex: number;
+  /** Last sequence number used (uint32). */
+  sequenceNum: number;
+  /** Last incarnation used for this node (uint32). */
+  incarnation: number;
+  /** Pending acks by sequence number. */
+  ackHandlers: Map<number, AckHandler>;
+  /** The port this node is bound to (the advertised one when the configured bind port was 0). */
+  bindPort: number;
+  /** Advertised address of this node. */
+  advertiseAddr: Uint8Array;
+  advertiseIp: string;
+  advertisePort: number;
+  /** Set by `leave()`. */
+  leaving: boolean;
+  /** Set by `shutdown()`. */
+  shutdown: boolean;
+  /** Aborted by `shutdown()`: every wait of the schedules listens to it. */
+  readonly stopped: AbortController;
+  /** Called when our leave broadcast has been sent enough times. */
+  leaveNotify: (() => void) | null;
+  /** Inbound alive messages (high priority) and suspect/dead/user messages, LIFO (Go handoff queues). */
+  highPriority: HandoffMessage[];
+  lowPriority: HandoffMessage[];
+  handoffScheduled: boolean;
+  /** Inbound push/pulls being served. */
+  pushPullReq: number;
+  /** Scheduler timers (probe, gossip, push/pull, queue check). */
+  tickers: TimerHandle[];
+  /** Whether a probe round is running, and whether a tick arrived meanwhile. */
+  probing: boolean;
+  probeTickPending: boolean;
+  /** Streams and timers started by this instance that shutdown must wait for. */
+  readonly inflight: Set<Promise<unknown>>;
+  /** Event hooks of the public class (delegates and EventTarget). */
+  readonly events: StateEvents;
+}
+
+/** The notifications the state machine raises (Go EventDelegate calls). */
+export interface StateEvents {
+  join(node: Node): void;
+  leave(node: Node): void;
+  update(node: Node): void;
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Logs through the configured logger; never throws. */
+export function log(m: MemberlistState, level: "debug" | "info" | "warn" | "error", msg: string, fields?: LogFields): void {
+  try {
+    m.config.logger[level](msg, fields);
+  } catch {
+    // A broken logger must not break the protocol.
+  }
+}
+
+/** Runs a user callback, logging (not propagating) what it throws. Returns its result or undefined. */
+export function callUser<T>(m: MemberlistState, what: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    log(m, "error", `${what} threw`, { error: err });
+    return undefined;
+  }
+}
+
+/** Increments a counter metric. */
+export function incr(m: MemberlistState, key: string[], value = 1): void {
+  m.config.metrics.incrCounter(key, value, m.metricLabels);
+}
+
+/** A public snapshot of a record. */
+export function toNode(r: NodeRecord, state: NodeState = r.state): Node {
+  return Object.freeze({
+    name: r.name,
+    addr: r.ip,
+    port: r.port,
+    address: joinHostPort(r.ip, r.port),
+    meta: r.meta === null ? new Uint8Array(0) : r.meta.slice(),
+    state,
+    pMin: r.pMin,
+    pMax: r.pMax,
+    pCur: r.pCur,
+    dMin: r.dMin,
+    dMax: r.dMax,
+    dCur: r.dCur,
+  });
+}
+
+/** The address to reach a record at. */
+export function fullAddress(r: NodeRecord): Address {
+  return { addr: joinHostPort(r.ip, r.port), name: r.name };
+}
+
+/** Dead or left (Go `DeadOrLeft`). */
+export function deadOrLeft(r: NodeRecord): boolean {
+  return r.state === NodeState.Dead || r.state === NodeState.Left;
+}
+
+/** The cluster size estimate: every record, self and unreaped dead included (Go `estNumNodes`). */
+export function estNumNodes(m: MemberlistState): number {
+  return m.nodes.length;
+}
+
+/** Next sequence number (uint32, wrapping). */
+export function nextSeqNo(m: MemberlistState): number {
+  m.sequenceNum = (m.sequenceNum + 1) >>> 0;
+  return m.sequenceNum;
+}
+
+function nextIncarnation(m: MemberlistState): number {
+  m.incarnation = (m.incarnation + 1) >>> 0;
+  return m.incarnation;
+}
+
+function vsnOf(r: NodeRecord): Uint8Array {
+  return new Uint8Array([r.pMin, r.pMax, r.pCur, r.dMin, r.dMax, r.dCur]);
+}
+
+/** Queues one of memberlist's own messages for gossip, named after a node (Go `encodeBroadcastNotify`). */
+function broadcast(m: MemberlistState, node: string, msg: Uint8Array, notify: (() => void) | null = null): void {
+  m.broadcasts.queueBroadcast(new MemberlistBroadcast(node, msg, notify));
+}
+
+/**
+ * Takes memberlist's queued broadcasts, then the delegate's, for a packet with
+ * `limit` bytes to spare (Go `getBroadcasts` in broadcast.go).
+ */
+export function getBroadcasts(m: MemberlistState, overhead: number, limit: number): Uint8Array[] {
+  const toSend = m.broadcasts.getBroadcasts(overhead, limit);
+  const d = m.config.delegate;
+  if (d?.getBroadcasts !== undefined) {
+    let used = 0;
+    for (const msg of toSend) used += msg.length + overhead;
+    const avail = limit - used;
+    if (avail > overhead + USER_MSG_OVERHEAD) {
+      const user = callUser(m, "Delegate.getBroadcasts", () => d.getBroadcasts!(overhead + USER_MSG_OVERHEAD, avail));
+      if (Array.isArray(user)) {
+        for (const msg of user) {
+          if (!(msg instanceof Uint8Array) || msg.length === 0) continue;
+          const buf = new Uint8Array(msg.length + 1);
+          buf[0] = MessageType.User;
+          buf.set(msg, 1);
+          toSend.push(buf);
+        }
+      }
+    }
+  }
+  return toSend;
+}
+
+// ---------------------------------------------------------------- schedules
+
+/**
+ * Starts the probe, gossip and push/pull schedules, each after a random stagger
+ * (Go `schedule`).
+ */
+export function schedule(m: MemberlistState): void {
+  const c = m.config;
+  if (c.probeInterval > 0) {
+    const stagger = Math.floor(m.config.random() * c.probeInterval);
+    startTicker(m, c.probeInterval, stagger, () => probeTick(m));
+  }
+  if (c.gossipInterval > 0 && c.gossipNodes > 0) {
+    const stagger = Math.floor(m.config.random() * c.gossipInterval);
+    startTicker(m, c.gossipInterval, stagger, () => gossip(m));
+  }
+  if (c.pushPullInterval > 0) track(m, pushPullLoop(m));
+  if (c.queueCheckInterval > 0) {
+    startTicker(m, c.queueCheckInterval, c.queueCheckInterval, () => {
+      m.config.metrics.addSample(["memberlist", "queue", "broadcasts"], m.broadcasts.numQueued(), m.metricLabels);
+    });
+  }
+}
+
+/** A fixed-rate ticker on the injected clock: first tick after `first` ms, then every `interval`. */
+function startTicker(m: MemberlistState, interval: number, first: number, fn: () => void): void {
+  const slot = m.tickers.length;
+  let next = m.config.clock.now() + first;
+  const tick = () => {
+    if (m.shutdown) return;
+    next += interval;
+    // A tick that comes late (a busy process) is not repeated to catch up, as Go's ticker drops ticks.
+    const now = m.config.clock.now();
+    if (next <= now) next = now + interval;
+    m.tickers[slot] = m.config.clock.setTimeout(tick, next - now);
+    try {
+      fn();
+    } catch (err) {
+      log(m, "error", "Scheduled task failed", { error: err });
+    }
+  };
+  m.tickers[slot] = m.config.clock.setTimeout(tick, first);
+}
+
+/** Stops every schedule (Go `deschedule`). */
+export function deschedule(m: MemberlistState): void {
+  for (const t of m.tickers) t.cancel();
+  m.tickers.length = 0;
+}
+
+/** Keeps a background promise in `inflight` until it settles; shutdown waits for these. */
+export function track<T>(m: MemberlistState, p: Promise<T>): Promise<T> {
+  const tracked = p.catch((err) => {
+    if (!m.shutdown) log(m, "error", "Background task failed", { error: err });
+    return undefined;
+  }).finally(() => m.inflight.delete(tracked));
+  m.inflight.add(tracked);
+  return p;
+}
+
+async function pushPullLoop(m: MemberlistState): Promise<void> {
+  const c = m.config;
+  const signal = m.stopped.signal;
+  try {
+    await sleep(c.clock, Math.floor(c.random() * c.pushPullInterval), signal);
+    while (!m.shutdown) {
+      await sleep(c.clock, pushPullScale(c.pushPullInterval, estNumNodes(m)), signal);
+      if (m.shutdown) return;
+      await pushPull(m);
+    }
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+}
+
+// ---------------------------------------------------------------- probing
+
+function probeTick(m: MemberlistState): void {
+  if (m.probing) {
+    // Go's ticker keeps one tick while the receiver is busy.
+    m.probeTickPending = true;
+    return;
+  }
+  m.probing = true;
+  const done = () => {
+    m.probing = false;
+    if (m.probeTickPending && !m.shutdown) {
+      m.probeTickPending = false;
+      probeTick(m);
+    }
+  };
+  let round: Promise<void>;
+  try {
+    round = probe(m);
+  } catch (err) {
+    log(m, "error", "Probe failed", { error: err });
+    done();
+    return;
+  }
+  track(m, round.finally(done));
+}
+
+/** One probe round: pick the next live node in the shuffled list and probe it (Go `probe`). */
+export function probe(m: MemberlistState): Promise<void> {
+  let checked = 0;
+  for (;;) {
+    if (checked >= m.nodes.length) return Promise.resolve();
+    if (m.probeIndex >= m.nodes.length) {
+      resetNodes(m);
+      m.probeIndex = 0;
+      checked++;
+      continue;
+    }
+    const node = m.nodes[m.probeIndex]!;
+    m.probeIndex++;
+    if (node.name === m.config.name || deadOrLeft(node)) {
+      checked++;
+      continue;
+    }
+    // A snapshot: the probe judges the node as it was when the probe started.
+    return probeNode(m, { ...node });
+  }
+}
+
+/**
+ * Reaps dead and left records older than `gossipToTheDeadTime` and shuffles the
+ * list (Go `resetNodes` and `moveDeadNodes`).
+ */
+export function resetNodes(m: MemberlistState): void {
+  const now = m.config.clock.now();
+  const keep: NodeRecord[] = [];
+  for (const n of m.nodes) {
+    if (deadOrLeft(n) && now - n.stateChange > m.config.gossipToTheDeadTime) {
+      m.nodeMap.delete(n.name);
+      const timer = m.nodeTimers.get(n.name);
+      if (timer !== undefined) {
+        timer.cancel();
+        m.nodeTimers.delete(n.name);
+      }
+    } else keep.push(n);
+  }
+  m.nodes = keep;
+  for (let i = keep.length - 1; i > 0; i--) {
+    const j = Math.floor(m.config.random() * (i + 1));
+    const t = keep[i]!;
+    keep[i] = keep[j]!;
+    keep[j] = t;
+  }
+}
+
+/** The outcome of waiting on a probe's ack handler. */
+interface AckResult {
+  complete: boolean;
+  payload: Uint8Array | null;
+  timestamp: number;
+}
+
+/**
+ * Registers the ack handler of a probe (Go `setProbeChannels`): the returned
+ * promise resolves with the first ack, or with `complete: false` when
+ * `timeoutMs` passes. Nacks are counted.
+ */
+function setProbeChannels(
+  m: MemberlistState,
+  seqNo: number,
+  timeoutMs: number,
+): { ack: Promise<AckResult>; nacks: () => number } {
+  let nacks = 0;
+  let resolve!: (v: AckResult) => void;
+  const ack = new Promise<AckResult>((r) => (resolve = r));
+  const timer = m.config.clock.setTimeout(() => {
+    m.ackHandlers.delete(seqNo);
+    resolve({ complete: false, payload: null, timestamp: m.config.clock.now() });
+  }, timeoutMs);
+  m.ackHandlers.set(seqNo, {
+    ackFn: (payload, timestamp) => resolve({ complete: true, payload, timestamp }),
+    nackFn: () => void nacks++,
+    timer,
+  });
+  return { ack, nacks: () => nacks };
+}
+
+/**
+ * Registers a plain ack handler that expires after `timeoutMs` (Go `setAckHandler`).
+ */
+export function setAckHandler(
+  m: MemberlistState,
+  seqNo: number,
+  ackFn: (payload: Uint8Array | null, timestamp: number) => void,
+  timeoutMs: number,
+): void {
+  const timer = m.config.clock.setTimeout(() => m.ackHandlers.delete(seqNo), timeoutMs);
+  m.ackHandlers.set(seqNo, { ackFn, nackFn: null, timer });
+}
+
+/** Delivers an ack to its handler, if any (Go `invokeAckHandler`). */
+export function invokeAckHandler(m: MemberlistState, seqNo: number, payload: Uint8Array | null, timestamp: number): void {
+  const ah = m.ackHandlers.get(seqNo);
+  if (ah === undefined) return;
+  m.ackHandlers.delete(seqNo);
+  ah.timer.cancel();
+  ah.ackFn(payload, timestamp);
+}
+
+/** Delivers a nack to its handler, if it counts nacks (Go `invokeNackHandler`). */
+export function invokeNackHandler(m: MemberlistState, seqNo: number): void {
+  m.ackHandlers.get(seqNo)?.nackFn?.();
+}
+
+/** Waits for `p` or `ms` of clock time, whichever comes first; never leaves a timer behind. */
+function raceTimeout<T>(m: MemberlistState, p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve) => {
+    const timer = m.config.clock.setTimeout(() => resolve(undefined), ms);
+    p.then((v) => {
+      timer.cancel();
+      resolve(v);
+    });
+  });
+}
+
+/**
+ * Probes one node (Go `probeNode`, spec §9.2): a direct ping, then after
+ * `probeTimeout` indirect pings through random relays and, in parallel, a TCP
+ * ping; the node becomes suspect when nothing answers before the (health-scaled)
+ * probe interval ends. Updates the local health score.
+ */
+export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<void> {
+  const c = m.config;
+  const started = c.clock.now();
+  const probeInterval = m.awareness.scaleTimeout(c.probeInterval);
+  if (probeInterval > c.probeInterval) incr(m, ["memberlist", "degraded", "probe"]);
+
+  const ping = {
+    seqNo: nextSeqNo(m),
+    node: node.name,
+    sourceAddr: m.advertiseAddr,
+    sourcePort: m.advertisePort,
+    sourceNode: c.name,
+  };
+  const { ack, nacks } = setProbeChannels(m, ping.seqNo, probeInterval);
+  const sent = c.clock.now();
+  const deadline = sent + probeInterval;
+  let delta = 0;
+  try {
+    let remoteFailure = false;
+    try {
+      if (node.state === NodeState.Alive) {
+        encodeAndSendMsg(m, fullAddress(node), MessageType.Ping, ping);
+      } else {
+        // The "buddy system": a suspect learns it is suspected with the probe itself.
+        const s: Suspect = { incarnation: node.incarnation, node: node.name, from: c.name };
+        const compound = makeCompoundMessage([
+          encodeMessage(MessageType.Ping, ping),
+          encodeMessage(MessageType.Suspect, s),
+        ]);
+        rawSendMsgPacket(m, fullAddress(node), node, compound);
+      }
+    } catch (err) {
+      log(m, "error", "Failed to send UDP ping", { node: node.name, error: err });
+      if (!(err instanceof TransportSendError)) return;
+      remoteFailure = true;
+    }
+
+    if (!remoteFailure) {
+      delta = -1;
+      const first = await raceTimeout(m, ack, c.probeTimeout);
+      if (m.shutdown) return;
+      if (first?.complete) {
+        const pd = c.ping;
+        if (pd?.notifyPingComplete !== undefined) {
+          const rtt = first.timestamp - sent;
+          callUser(m, "PingDelegate.notifyPingComplete", () =>
+            pd.notifyPingComplete!(toNode(node), rtt, first.payload ?? new Uint8Array(0)));
+        }
+        return;
+      }
+      log(m, "debug", "Failed UDP ping (timeout reached)", { node: node.name });
+    }
+
+    // Indirect probes through up to indirectChecks live relays.
+    const relays = kRandomNodes(
+      c.indirectChecks,
+      m.nodes,
+      (n) => n.name === c.name || n.name === node.name || n.state !== NodeState.Alive,
+      c.random,
+    );
+    let expectedNacks = 0;
+    for (const peer of relays) {
+      const nack = peer.pMax >= 4;
+      if (nack) expectedNacks++;
+      try {
+        encodeAndSendMsg(m, fullAddress(peer), MessageType.IndirectPing, {
+          seqNo: ping.seqNo,
+          target: node.addr,
+          port: node.port,
+          node: node.name,
+          nack,
+          sourceAddr: m.advertiseAddr,
+          sourcePort: m.advertisePort,
+          sourceNode: c.name,
+        });
+      } catch (err) {
+        log(m, "error", "Failed to send indirect UDP ping", { node: peer.name, error: err });
+      }
+    }
+
+    // The TCP fallback runs alongside, bounded by the same deadline.
+    const tcpAllowed = !c.disableTcpPings &&
+      !(c.disableTcpPingsForNode !== null && callUser(m, "disableTcpPingsForNode", () => c.disableTcpPingsForNode!(node.name)) === true) &&
+      node.pMax >= 3;
+    const fallback = tcpAllowed
+      ? sendPingAndWaitForAck(m, fullAddress(node), ping, deadline).catch((err) => {
+        if (!m.shutdown) log(m, "error", "Failed fallback TCP ping", { node: node.name, error: err });
+        return false;
+      })
+      : Promise.resolve(false);
+
+    const v = await ack;
+    if (m.shutdown) return;
+    if (v.complete) return;
+    if (await fallback) {
+      log(m, "warn", "Was able to connect over TCP but UDP probes failed, network may be misconfigured", {
+        node: node.name,
+      });
+      return;
+    }
+    if (m.shutdown) return;
+
+    delta = 0;
+    if (expectedNacks > 0) {
+      const got = nacks();
+      if (got < expectedNacks) delta += expectedNacks - got;
+    } else delta += 1;
+
+    log(m, "info", "Suspect has failed, no acks received", { node: node.name });
+    suspectNode(m, { incarnation: node.incarnation, node: node.name, from: c.name });
+  } finally {
+    if (!m.shutdown) {
+      m.awareness.applyDelta(delta);
+      c.metrics.measureSince(["memberlist", "probeNode"], c.clock.now() - started, m.metricLabels);
+    }
+  }
+}
+
+/**
+ * A bare direct UDP probe of `name` at `address` (Go `Ping`): resolves with the
+ * round-trip time in ms, or null when no ack came within `probeTimeout`.
+ */
+export async function pingNode(m: MemberlistState, name: string, address: string): Promise<number | null> {
+  const ping = {
+    seqNo: nextSeqNo(m),
+    node: name,
+    sourceAddr: m.advertiseAddr,
+    sourcePort: m.advertisePort,
+    sourceNode: m.config.name,
+  };
+  const { ack } = setProbeChannels(m, ping.seqNo, m.config.probeInterval);
+  encodeAndSendMsg(m, { addr: address, name }, MessageType.Ping, ping);
+  const sent = m.config.clock.now();
+  const v = await raceTimeout(m, ack, m.config.probeTimeout);
+  if (v?.complete) return v.timestamp - sent;
+  const h = m.ackHandlers.get(ping.seqNo);
+  if (h !== undefined) {
+    h.timer.cancel();
+    m.ackHandlers.delete(ping.seqNo);
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- gossip
+
+/** One gossip tick: send queued broadcasts to a few random nodes (Go `gossip`, spec §10.4). */
+export function gossip(m: MemberlistState): void {
+  const c = m.config;
+  const started = c.clock.now();
+  const now = started;
+  const targets = kRandomNodes(c.gossipNodes, m.nodes, (n) => {
+    if (n.name === c.name) return true;
+    switch (n.state) {
+      case NodeState.Alive:
+      case NodeState.Suspect:
+        return false;
+      case NodeState.Dead:
+        return now - n.stateChange > c.gossipToTheDeadTime;
+      default:
+        return true;
+    }
+  }, c.random);
+
+  const bytesAvail = c.udpBufferSize - COMPOUND_HEADER_OVERHEAD - packetOverhead(m.wire, true);
+  for (const node of targets) {
+    const msgs = getBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail);
+    if (msgs.length === 0) break;
+    const packets = msgs.length === 1 ? msgs : makeCompoundMessages(msgs);
+    for (const packet of packets) {
+      try {
+        rawSendMsgPacket(m, fullAddress(node), node, packet);
+      } catch (err) {
+        log(m, "error", "Failed to send gossip", { node: node.name, error: err });
+      }
+    }
+  }
+  c.metrics.measureSince(["memberlist", "gossip"], c.clock.now() - started, m.metricLabels);
+}
+
+// ---------------------------------------------------------------- push/pull
+
+/** Push/pull with one random live node (Go `pushPull`). */
+export async function pushPull(m: MemberlistState): Promise<void> {
+  const c = m.config;
+  const nodes = kRandomNodes(1, m.nodes, (n) => n.name === c.name || n.state !== NodeState.Alive, c.random);
+  const node = nodes[0];
+  if (node === undefined) return;
+  try {
+    await pushPullNode(m, fullAddress(node), false);
+  } catch (err) {
+    if (!m.shutdown) log(m, "error", "Push/Pull failed", { node: node.name, error: err });
+  }
+}
+
+/** Exchanges full state with one node and merges what comes back (Go `pushPullNode`). */
+export async function pushPullNode(m: MemberlistState, a: Address, join: boolean, signal?: AbortSignal): Promise<void> {
+  const started = m.config.clock.now();
+  try {
+    const remote = await sendAndReceiveState(m, a, join, signal);
+    mergeRemoteState(m, join, remote.nodes, remote.userState);
+  } finally {
+    m.config.metrics.measureSince(["memberlist", "pushPullNode"], m.config.clock.now() - started, m.metricLabels);
+  }
+}
+
+/** This node's table as push/pull records (Go `sendLocalState`'s first half). */
+export function localState(m: MemberlistState): PushNodeState[] {
+  const counts = { alive: 0, suspect: 0, dead: 0, left: 0 };
+  const out: PushNodeState[] = new Array(m.nodes.length);
+  for (let i = 0; i < m.nodes.length; i++) {
+    const n = m.nodes[i]!;
+    out[i] = {
+      name: n.name,
+      addr: n.addr,
+      port: n.port,
+      meta: n.meta,
+      incarnation: n.incarnation,
+      state: n.state,
+      vsn: vsnOf(n),
+    };
+    if (n.state === NodeState.Alive) counts.alive++;
+    else if (n.state === NodeState.Suspect) counts.suspect++;
+    else if (n.state === NodeState.Dead) counts.dead++;
+    else counts.left++;
+  }
+  for (const [state, count] of Object.entries(counts)) {
+    m.config.metrics.setGauge(["memberlist", "node", "instances"], count, [
+      ...m.metricLabels,
+      { name: "node_state", value: state },
+    ]);
+  }
+  return out;
+}
+
+/**
+ * Checks that every node, remote and local, speaks a protocol version the
+ * others understand (Go `verifyProtocol`, spec §7.4).
+ *
+ * @throws {Error} Naming the first incompatible node.
+ */
+export function verifyProtocol(m: MemberlistState, remote: readonly PushNodeState[]): void {
+  let maxPMin = 0, minPMax = 255, maxDMin = 0, minDMax = 255;
+  for (const rn of remote) {
+    if (rn.state !== NodeState.Alive || rn.vsn.length < 5) continue;
+    maxPMin = Math.max(maxPMin, rn.vsn[0]!);
+    minPMax = Math.min(minPMax, rn.vsn[1]!);
+    maxDMin = Math.max(maxDMin, rn.vsn[3]!);
+    minDMax = Math.min(minDMax, rn.vsn[4]!);
+  }
+  for (const n of m.nodes) {
+    if (n.state !== NodeState.Alive) continue;
+    maxPMin = Math.max(maxPMin, n.pMin);
+    minPMax = Math.min(minPMax, n.pMax);
+    maxDMin = Math.max(maxDMin, n.dMin);
+    minDMax = Math.min(minDMax, n.dMax);
+  }
+  const check = (name: string, pCur: number, dCur: number) => {
+    if (pCur < maxPMin || pCur > minPMax) {
+      throw new Error(`Node "${name}" protocol version (${pCur}) is incompatible: [${maxPMin}, ${minPMax}]`);
+    }
+    if (dCur < maxDMin || dCur > minDMax) {
+      throw new Error(`Node "${name}" delegate protocol version (${dCur}) is incompatible: [${maxDMin}, ${minDMax}]`);
+    }
+  };
+  for (const rn of remote) {
+    const six = rn.vsn.length >= 6;
+    check(rn.name, six ? rn.vsn[2]! : 0, six ? rn.vsn[5]! : 0);
+  }
+  for (const n of m.nodes) check(n.name, n.pCur, n.dCur);
+}
+
+/**
+ * Verifies and merges remote state, then hands user state to the delegate (Go
+ * `mergeRemoteState`).
+ *
+ * @throws {Error} When versions are incompatible or the merge delegate refuses.
+ */
+export function mergeRemoteState(
+  m: MemberlistState,
+  join: boolean,
+  remote: PushNodeState[],
+  userState: Uint8Array,
+): void {
+  if (m.config.protocolVersion < 2 || remote.some((r) => r.port === 0)) {
+    for (const r of remote) if (m.config.protocolVersion < 2 || r.port === 0) r.port = m.bindPort;
+  }
+  verifyProtocol(m, remote);
+  const md = m.config.merge;
+  if (join && md?.notifyMerge !== undefined) {
+    const peers: Node[] = remote.map((r) => {
+      const six = r.vsn.length >= 6;
+      return Object.freeze({
+        name: r.name,
+        addr: formatIP(r.addr),
+        port: r.port,
+        address: joinHostPort(formatIP(r.addr), r.port),
+        meta: r.meta === null ? new Uint8Array(0) : r.meta.slice(),
+        state: r.state as NodeState,
+        pMin: six ? r.vsn[0]! : 0,
+        pMax: six ? r.vsn[1]! : 0,
+        pCur: six ? r.vsn[2]! : 0,
+        dMin: six ? r.vsn[3]! : 0,
+        dMax: six ? r.vsn[4]! : 0,
+        dCur: six ? r.vsn[5]! : 0,
+      });
+    });
+    // A throw from the merge delegate refuses the merge, as Go's error return does.
+    md.notifyMerge(peers);
+  }
+  mergeState(m, remote);
+  const d = m.config.delegate;
+  if (userState.length > 0 && d?.mergeRemoteState !== undefined) {
+    callUser(m, "Delegate.mergeRemoteState", () => d.mergeRemoteState!(userState, join));
+  }
+}
+
+/** Applies remote records to the local table (Go `mergeState`, spec §8.10). */
+export function mergeState(m: MemberlistState, remote: readonly PushNodeState[]): void {
+  for (const r of remote) {
+    switch (r.state) {
+      case NodeState.Alive:
+        aliveNode(m, {
+          incarnation: r.incarnation,
+          node: r.name,
+          addr: r.addr,
+          port: r.port,
+          meta: r.meta,
+          vsn: r.vsn,
+        }, null, false);
+        break;
+      case NodeState.Left:
+        deadNode(m, { incarnation: r.incarnation, node: r.name, from: r.name });
+        break;
+      case NodeState.Dead:
+      case NodeState.Suspect:
+        // A remote "dead" only makes us suspect: we check for ourselves.
+        suspectNode(m, { incarnation: r.incarnation, node: r.name, from: m.config.name });
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the state machine
+
+/**
+ * Refutes an accusation against this node: a higher incarnation, gossiped as
+ * alive (Go `refute`, spec §8.6).
+ */
+export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): void {
+  let inc = nextIncarnation(m);
+  if (accusedInc >= inc) {
+    m.incarnation = (accusedInc + 1) >>> 0;
+    inc = m.incarnation;
+  }
+  me.incarnation = inc;
+  m.awareness.applyDelta(1);
+  const a: Alive = { incarnation: inc, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: vsnOf(me) };
+  // Go names this broadcast after the address text, not the node name.
+  broadcast(m, me.ip, encodeMessage(MessageType.Alive, a));
+}
+
+/**
+ * Processes an alive message (Go `aliveNode`, spec §8.3).
+ *
+ * @param notify Called when the resulting broadcast has been sent enough times.
+ * @param bootstrap True only for this node's own alive at start and in `updateNode`.
+ */
+export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | null, bootstrap: boolean): void {
+  const c = m.config;
+  let state = m.nodeMap.get(a.node);
+  if (m.leaving && a.node === c.name) return;
+
+  if (a.vsn.length >= 3) {
+    const [pMin, pMax] = [a.vsn[0]!, a.vsn[1]!];
+    if (pMin === 0 || pMax === 0 || pMin > pMax) {
+      log(m, "warn", "Ignoring an alive message because protocol versions are wrong", {
+        node: a.node,
+        vsn: [...a.vsn],
+      });
+      return;
+    }
+  }
+
+  const ad = c.alive;
+  if (ad?.notifyAlive !== undefined) {
+    if (a.vsn.length < 6) {
+      log(m, "warn", "Ignoring alive message because Vsn is not present", { node: a.node });
+      return;
+    }
+    const ip = formatIP(a.addr);
+    const peer: Node = Object.freeze({
+      name: a.node,
+      addr: ip,
+      port: a.port,
+      address: joinHostPort(ip, a.port),
+      meta: a.meta === null ? new Uint8Array(0) : a.meta.slice(),
+      state: NodeState.Alive,
+      pMin: a.vsn[0]!, pMax: a.vsn[1]!, pCur: a.vsn[2]!,
+      dMin: a.vsn[3]!, dMax: a.vsn[4]!, dCur: a.vsn[5]!,
+    });
+    try {
+      ad.notifyAlive(peer);
+    } catch (err) {
+      log(m, "warn", "Ignoring alive message: the alive delegate refused it", { node: a.node, error: err });
+      return;
+    }
+  }
+
+  let updatesNode = false;
+  if (state === undefined) {
+    if (!ipAllowed(c, a.addr)) {
+      log(m, "warn", "Rejected node: address not allowed", { node: a.node, addr: formatIP(a.addr) });
+      return;
+    }
+    state = {
+      name: a.node,
+      addr: a.addr,
+      ip: formatIP(a.addr),
+      port: a.port,
+      meta: a.meta,
+      pMin: 0, pMax: 0, pCur: 0, dMin: 0, dMax: 0, dCur: 0,
+      incarnation: 0,
+      state: NodeState.Dead,
+      stateChange: 0,
+    };
+    if (a.vsn.length > 5) setVersions(state, a.vsn);
+    m.nodeMap.set(a.node, state);
+    // Insert at a random position so new nodes are probed within one round.
+    const n = m.nodes.length;
+    const offset = randomOffset(n, c.random);
+    m.nodes.push(state);
+    m.nodes[n] = m.nodes[offset]!;
+    m.nodes[offset] = state;
+  } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
+    if (!ipAllowed(c, a.addr)) {
+      log(m, "warn", "Rejected IP update: address not allowed", { node: a.node, addr: formatIP(a.addr) });
+      return;
+    }
+    const canReclaim = c.deadNodeReclaimTime > 0 && c.clock.now() - state.stateChange > c.deadNodeReclaimTime;
+    if (state.state === NodeState.Left || (state.state === NodeState.Dead && canReclaim)) {
+      log(m, "info", "Updating address for left or failed node", {
+        node: state.name,
+        from: joinHostPort(state.ip, state.port),
+        to: joinHostPort(formatIP(a.addr), a.port),
+      });
+      updatesNode = true;
+    } else {
+      log(m, "error", "Conflicting address for node", {
+        node: state.name,
+        mine: joinHostPort(state.ip, state.port),
+        theirs: joinHostPort(formatIP(a.addr), a.port),
+        state: state.state,
+      });
+      const cd = c.conflict;
+      if (cd?.notifyConflict !== undefined) {
+        const existing = toNode(state);
+        const ip = formatIP(a.addr);
+        const other: Node = Object.freeze({
+          name: a.node, addr: ip, port: a.port, address: joinHostPort(ip, a.port),
+          meta: a.meta === null ? new Uint8Array(0) : a.meta.slice(), state: NodeState.Alive,
+          pMin: 0, pMax: 0, pCur: 0, dMin: 0, dMax: 0, dCur: 0,
+        });
+        callUser(m, "ConflictDelegate.notifyConflict", () => cd.notifyConflict!(existing, other));
+      }
+      return;
+    }
+  }
+
+  const isLocal = state.name === c.name;
+  if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) return;
+  if (a.incarnation < state.incarnation && isLocal) return;
+
+  const timer = m.nodeTimers.get(a.node);
+  if (timer !== undefined) {
+    timer.cancel();
+    m.nodeTimers.delete(a.node);
+  }
+
+  const oldState = state.state;
+  const oldMeta = state.meta;
+
+  if (!bootstrap && isLocal) {
+    if (a.incarnation === state.incarnation && bytesEqual(a.meta, state.meta) && bytesEqual(a.vsn, vsnOf(state))) {
+      return;
+    }
+    refute(m, state, a.incarnation);
+    log(m, "warn", "Refuting an alive message", { node: a.node });
+  } else {
+    broadcast(m, a.node, encodeMessage(MessageType.Alive, a), notify);
+    if (a.vsn.length >= 6) setVersions(state, a.vsn);
+    state.incarnation = a.incarnation;
+    state.meta = a.meta;
+    if (state.addr !== a.addr) {
+      state.addr = a.addr;
+      state.ip = formatIP(a.addr);
+    }
+    state.port = a.port;
+    if (state.state !== NodeState.Alive) {
+      state.state = NodeState.Alive;
+      state.stateChange = c.clock.now();
+    }
+  }
+
+  incr(m, ["memberlist", "msg", "alive"]);
+
+  if (oldState === NodeState.Dead || oldState === NodeState.Left) {
+    m.events.join(toNode(state));
+  } else if (!bytesEqual(oldMeta, state.meta)) {
+    m.events.update(toNode(state));
+  }
+}
+
+function setVersions(r: NodeRecord, vsn: Uint8Array): void {
+  r.pMin = vsn[0]!;
+  r.pMax = vsn[1]!;
+  r.pCur = vsn[2]!;
+  r.dMin = vsn[3]!;
+  r.dMax = vsn[4]!;
+  r.dCur = vsn[5]!;
+}
+
+/** Processes a suspect message (Go `suspectNode`, spec §8.4). */
+export function suspectNode(m: MemberlistState, s: Suspect): void {
+  const c = m.config;
+  const state = m.nodeMap.get(s.node);
+  if (state === undefined) return;
+  if (s.incarnation < state.incarnation) return;
+
+  const timer = m.nodeTimers.get(s.node);
+  if (timer !== undefined) {
+    if (timer.confirm(s.from)) broadcast(m, s.node, encodeMessage(MessageType.Suspect, s));
+    return;
+  }
+  if (state.state !== NodeState.Alive) return;
+
+  if (state.name === c.name) {
+    refute(m, state, s.incarnation);
+    log(m, "warn", "Refuting a suspect message", { from: s.from });
+    return;
+  }
+  broadcast(m, s.node, encodeMessage(MessageType.Suspect, s));
+  incr(m, ["memberlist", "msg", "suspect"]);
+
+  state.incarnation = s.incarnation;
+  state.state = NodeState.Suspect;
+  const changeTime = c.clock.now();
+  state.stateChange = changeTime;
+
+  let k = c.suspicionMult - 2;
+  const n = estNumNodes(m);
+  if (n - 2 < k) k = 0;
+  const min = suspicionTimeout(c.suspicionMult, n, c.probeInterval);
+  const max = c.suspicionMaxTimeoutMult * min;
+  const name = s.node;
+  m.nodeTimers.set(name, new Suspicion({
+    from: s.from,
+    k,
+    minMs: min,
+    maxMs: max,
+    clock: c.clock,
+    onTimeout: (confirmations: number) => {
+      const st = m.nodeMap.get(name);
+      if (m.shutdown || st === undefined || st.state !== NodeState.Suspect || st.stateChange !== changeTime) return;
+      if (m.nodeTimers.get(name)?.confirmations === confirmations) m.nodeTimers.delete(name);
+      if (k > 0 && confirmations < k) incr(m, ["memberlist", "degraded", "timeout"]);
+      log(m, "info", "Marking node as failed, suspect timeout reached", { node: name, confirmations });
+      deadNode(m, { incarnation: st.incarnation, node: st.name, from: c.name });
+    },
+  }));
+}
+
+/** Processes a dead message (Go `deadNode`, spec §8.5). */
+export function deadNode(m: MemberlistState, d: Dead): void {
+  const c = m.config;
+  const state = m.nodeMap.get(d.node);
+  if (state === undefined) return;
+  if (d.incarnation < state.incarnation) return;
+
+  const timer = m.nodeTimers.get(d.node);
+  if (timer !== undefined) {
+    timer.cancel();
+    m.nodeTimers.delete(d.node);
+  }
+  if (deadOrLeft(state)) return;
+
+  if (state.name === c.name) {
+    if (!m.leaving) {
+      refute(m, state, d.incarnation);
+      log(m, "warn", "Refuting a dead message", { from: d.from });
+      return;
+    }
+    broadcast(m, d.node, encodeMessage(MessageType.Dead, d), () => m.leaveNotify?.());
+  } else {
+    broadcast(m, d.node, encodeMessage(MessageType.Dead, d));
+  }
+  incr(m, ["memberlist", "msg", "dead"]);
+
+  state.incarnation = d.incarnation;
+  state.state = d.node === d.from ? NodeState.Left : NodeState.Dead;
+  state.stateChange = c.clock.now();
+  m.events.leave(toNode(state));
+}
+
+/** Whether any node other than this one is alive or suspect (Go `anyAlive`). */
+export function anyAlive(m: MemberlistState): boolean {
+  for (const n of m.nodes) if (!deadOrLeft(n) && n.name !== m.config.name) return true;
+  return false;
+}
