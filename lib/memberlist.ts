@@ -86,6 +86,20 @@ export type TransportFactory = (config: ResolvedConfig) => Promise<Transport>;
 
 let defaultTransportFactory: TransportFactory | null = null;
 
+// The protocol state behind each instance, for tests and the simulator (not exported from mod.ts).
+const internals = new WeakMap<Memberlist, MemberlistState>();
+
+/**
+ * The protocol state behind a {@linkcode Memberlist}: for white-box tests and
+ * the simulator only; not part of the public API.
+ *
+ * @param ml The instance.
+ * @returns Its state.
+ */
+export function memberlistState(ml: Memberlist): MemberlistState {
+  return internals.get(ml)!;
+}
+
 /**
  * Installs the factory `Memberlist.create()` uses when `config.transport` is
  * unset. The package entry point installs the native UDP/TCP transport of the
@@ -126,6 +140,7 @@ export class Memberlist {
 
   private constructor(m: MemberlistState) {
     this.#m = m;
+    internals.set(this, m);
   }
 
   /**
