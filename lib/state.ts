@@ -423,6 +423,11 @@ function setProbeChannels(
     m.ackHandlers.delete(seqNo);
     resolve({ complete: false, payload: null, timestamp: m.config.clock.now() });
   }, timeoutMs);
+  // Shutdown cancels that timer: end the wait then, or the probe (which shutdown waits for) never finishes.
+  const stopped = m.stopped.signal;
+  const onStop = () => resolve({ complete: false, payload: null, timestamp: m.config.clock.now() });
+  stopped.addEventListener("abort", onStop, { once: true });
+  void ack.then(() => stopped.removeEventListener("abort", onStop));
   m.ackHandlers.set(seqNo, {
     ackFn: (payload, timestamp) => resolve({ complete: true, payload, timestamp }),
     nackFn: () => void nacks++,
