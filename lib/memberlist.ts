@@ -369,6 +369,8 @@ export class Memberlist {
       rest = entry.slice(slash + 1);
     }
     const { host, port } = splitHostPort(rest, m.bindPort);
+    // Go's resolver finds nothing for an empty host (":7946"); never ask ours.
+    if (host === "") throw new SyntaxError(`Cannot parse address "${entry}": empty host`);
     const literal = parseIP(host);
     if (literal !== null) return [{ addr: joinAddr(formatIP(literal), port), name }];
     const ips = await m.config.resolve(host);
