@@ -26,6 +26,7 @@ import {
   encodeMessage,
   encodePushPull,
   encodeUserStreamMessage,
+  MAX_PUSH_STATE_BYTES,
   type MessageBodies,
   MessageType,
   type Ping,
@@ -371,6 +372,20 @@ async function rawSendMsgStream(m: MemberlistState, conn: Conn, msg: Uint8Array,
   await conn.write(out);
 }
 
+/**
+ * Reads one stream message (Go `readStream`), sampling the announced size of an
+ * encrypted one as `memberlist.size.remote` and warning when it nears the limit,
+ * as Go's `decryptRemoteState` does.
+ */
+function readStream(m: MemberlistState, sr: StreamReader, label: Uint8Array): ReturnType<typeof readStreamMessage> {
+  return readStreamMessage(sr, m.wire, label, (len) => {
+    m.config.metrics.addSample(["memberlist", "size", "remote"], len, m.metricLabels);
+    if (len > Math.floor(0.6 * MAX_PUSH_STATE_BYTES)) {
+      log(m, "warn", "Remote node state size is close to the limit", { size: len, limit: MAX_PUSH_STATE_BYTES });
+    }
+  });
+}
+
 /** Dials a stream and writes the label header, if any (Go's label-wrapped transport). */
 async function dial(m: MemberlistState, a: Address, timeoutMs: number, signal?: AbortSignal): Promise<Conn> {
   if (a.name === "" && m.config.requireNodeNames) {
@@ -429,7 +444,7 @@ export async function sendAndReceiveState(
     incr(m, ["memberlist", "tcp", "connect"]);
     await sendLocalState(m, conn, join, m.wire.label);
     conn.setDeadline(m.config.tcpTimeout);
-    const reply = await readStreamMessage(new StreamReader(conn), m.wire, m.wire.label);
+    const reply = await readStream(m, new StreamReader(conn), m.wire.label);
     if (reply === null) throw new Error(`Cannot push/pull with "${a.addr}": connection closed without a reply`);
     if (reply.type === MessageType.Err) {
       const e = decodeErrResp(await reply.body.readValue());
@@ -486,7 +501,7 @@ export async function sendPingAndWaitForAck(
   try {
     conn.setDeadline(Math.max(0, deadline - m.config.clock.now()));
     await rawSendMsgStream(m, conn, encodeMessage(MessageType.Ping, ping), m.wire.label);
-    const reply = await readStreamMessage(new StreamReader(conn), m.wire, m.wire.label);
+    const reply = await readStream(m, new StreamReader(conn), m.wire.label);
     if (reply === null || reply.type !== MessageType.AckResp) {
       throw new Error(`Unexpected reply to TCP ping: ${reply === null ? "connection closed" : `type ${reply.type}`}`);
     }
@@ -528,7 +543,7 @@ async function serveConn(m: MemberlistState, conn: Conn): Promise<void> {
     }
     let msg;
     try {
-      msg = await readStreamMessage(sr, m.wire, label);
+      msg = await readStream(m, sr, label);
     } catch (err) {
       if (m.shutdown) return;
       dropped(m, "stream", conn.remoteAddr, err);

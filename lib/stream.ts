@@ -313,6 +313,8 @@ export interface StreamMessage {
  * @param sr The stream.
  * @param opts The node's wire settings.
  * @param label This stream's label (see {@linkcode readStreamLabel}).
+ * @param onEncryptedLength Told the announced length of an encrypted message
+ * before it is checked and read (Go samples it as `memberlist.size.remote`).
  * @returns The message, or null when the stream ended before its first byte.
  * @throws {DecodeError} When the message is malformed, too large, encrypted
  * while encryption is off, or plain while encryption is required.
@@ -322,6 +324,7 @@ export async function readStreamMessage(
   sr: StreamReader,
   opts: WireOptions,
   label: Uint8Array,
+  onEncryptedLength?: (length: number) => void,
 ): Promise<StreamMessage | null> {
   if ((await sr.peekByte()) === null) return null;
   let type = await sr.readByte();
@@ -332,6 +335,7 @@ export async function readStreamMessage(
     }
     const header = await sr.readExact(4);
     const len = ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
+    onEncryptedLength?.(len);
     if (len > MAX_PUSH_STATE_BYTES) {
       throw new DecodeError(`Cannot read stream: encrypted message of ${len} bytes is over ${MAX_PUSH_STATE_BYTES}`);
     }
