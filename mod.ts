@@ -32,6 +32,21 @@
  *
  * @module
  */
+import { setDefaultTransportFactory } from "./lib/memberlist.ts";
+import { netTransportFactory } from "./transports/_net_transport.ts";
+import { createNetTransport } from "./transports/mod.ts";
+
+// The transport Memberlist.create() binds when config.transport is null: UDP and TCP on
+// the running runtime's sockets, as Go's Create builds a NetTransport. lib/ may not import
+// transports/, so the package entry point installs it (the package's one side effect).
+setDefaultTransportFactory(netTransportFactory(createNetTransport));
+
+export {
+  createNetTransport,
+  type CreateNetTransport,
+  type NetTransport,
+  type NetTransportOptions,
+} from "./transports/mod.ts";
 export {
   type JoinOptions,
   Memberlist,
