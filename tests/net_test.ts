@@ -14,9 +14,14 @@
 //     while its label header is read is closed), plus the error reply and the
 //     128 concurrent push/pull limit.
 //   "packet intake": TestRawSendUdp_CRC, TestIngestPacket_CRC, TestHandleCommand,
-//     TestIngestPacket_ExportedFunc_EmptyMessage (as: an empty packet is dropped and logged).
+//     TestIngestPacket_ExportedFunc_EmptyMessage (as: an empty packet is dropped and logged),
+//     plus the handoff queue (alive first, newest first, depth), the piggyback budget,
+//     protocol 1 ports, CIDR filtering of alive messages and user packets.
 //   "encryption": TestEncryptDecryptState, TestGossip_MismatchedKeys.
+//   "errors from the remote side of a push/pull": (no Go test; errResp read by the dialer).
 //   "labels": (no Go test in net_test.go; label.go behaviour at the node level).
+//   "streams with labels and encryption": (no Go test; the TCP fallback and the stream
+//     label check with a label and a key).
 //   "metrics": the counters and gauges of net.go and state.go by their Go names.
 // Not ported as such: TestIngestPacket_ExportedFunc_EmptyMessage and
 // TestHandleConn_NilConnAfterRemoveLabelHeaderFromStream drive Go's
@@ -58,6 +63,7 @@ import {
   RawPeer,
   rawPeer,
   readToEnd,
+  RecordingEvents,
   RecordingMetrics,
   stateIn,
   T,
@@ -659,6 +665,82 @@ describe("packet intake", () => {
     await c.shutdown();
   });
 
+  it("applies alive messages before the others, newest first", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const metrics = new RecordingMetrics();
+    const events = new RecordingEvents();
+    const m = await quietNode(c, "m", { metrics, events });
+    const raw = rawPeer(c);
+    aliveNode(m.m, alive("n", raw.ip, 1, 1), null, false);
+    events.take();
+    const before = metrics.counter("memberlist.msg.alive");
+    // In arrival order this would kill n and bring it back; alive first, the dead message is stale.
+    raw.send(
+      to(m),
+      makeCompoundMessage([
+        encodeMessage(T.Dead, { node: "n", incarnation: 1, from: "x" }),
+        encodeMessage(T.Alive, alive("n", raw.ip, 1, 2)),
+        encodeMessage(T.Alive, alive("n", raw.ip, 1, 3)),
+      ]),
+    );
+    await c.advance(5);
+    assert.equal(stateIn(m.m, "n"), NodeState.Alive);
+    assert.equal(m.m.nodeMap.get("n")!.incarnation, 3);
+    assert.deepEqual(events.take(), []);
+    // Newest first: the alive with incarnation 3 made the one with 2 stale.
+    assert.equal(metrics.counter("memberlist.msg.alive") - before, 1);
+    // Alive before the others, though it came first: the dead message is stale again.
+    raw.send(
+      to(m),
+      makeCompoundMessage([
+        encodeMessage(T.Alive, alive("n", raw.ip, 1, 4)),
+        encodeMessage(T.Dead, { node: "n", incarnation: 3, from: "x" }),
+      ]),
+    );
+    await c.advance(5);
+    assert.equal(stateIn(m.m, "n"), NodeState.Alive);
+    assert.deepEqual(events.take(), []);
+    await c.shutdown();
+  });
+
+  it("drops messages beyond handoffQueueDepth", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { handoffQueueDepth: 2 });
+    const raw = rawPeer(c);
+    raw.send(to(m), makeCompoundMessage(["a", "b", "c"].map((n) => encodeMessage(T.Alive, alive(n, raw.ip, 1, 1)))));
+    await c.advance(5);
+    assert.equal(m.logger.find("warn", "Handler queue full"), 1);
+    assert.deepEqual(["a", "b", "c"].map((n) => stateIn(m.m, n)), [NodeState.Alive, NodeState.Alive, undefined]);
+    await c.shutdown();
+  });
+
+  it("never piggybacks past udpBufferSize", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { enableCompression: false, udpBufferSize: 600 });
+    for (let i = 0; i < 30; i++) {
+      aliveNode(m.m, alive(`node-${i}`, Uint8Array.of(127, 0, 0, 2), 1000 + i, 1, { meta: new Uint8Array(60) }), null, false);
+    }
+    const raw = rawPeer(c);
+    raw.send(to(m), encodeMessage(T.Ping, ping(1, "m", raw)));
+    await c.advance(5);
+    assert.equal(raw.packets.length, 1);
+    const p = raw.packets[0]!;
+    assert.ok(p.buf.length <= 600, `${p.buf.length} bytes`);
+    assert.ok(p.messages.length > 2 && p.messages.length < 31, `${p.messages.length} messages`);
+    assert.equal(p.messages[0]!.type, T.AckResp);
+    await c.shutdown();
+  });
+
+  it("a node speaking protocol 1 takes every advertised port as its own bind port", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { protocolVersion: 1, bindPort: 0 });
+    const raw = rawPeer(c);
+    raw.send(to(m), encodeMessage(T.Alive, alive("x", raw.ip, 1234, 1)));
+    await c.advance(5);
+    assert.equal(m.m.nodeMap.get("x")!.port, m.port);
+    await c.shutdown();
+  });
+
   it("hands user packets to the delegate", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
     const got: string[] = [];
@@ -737,6 +819,25 @@ describe("encryption", () => {
   });
 });
 
+describe("errors from the remote side of a push/pull", () => {
+  it("a join reports the error message the other node sent back", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const a = await quietNode(c, "a");
+    // b encrypts what it sends but accepts plaintext, so it can read a's error reply.
+    const b = await quietNode(c, "b", { secretKey: KEY1, gossipVerifyIncoming: false });
+    await assert.rejects(c.settle(b.ml.join([a.transport.addr])), (err: AggregateError) => {
+      assert.match(
+        String((err.errors[0] as Error).message),
+        /remote error: Cannot read stream: remote state is encrypted and encryption is not configured/,
+      );
+      return true;
+    });
+    assert.equal(stateIn(b.m, "a"), undefined);
+    assert.equal(stateIn(a.m, "b"), undefined);
+    await c.shutdown();
+  });
+});
+
 describe("labels", () => {
   it("nodes with the same label join; a different label or none is refused", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
@@ -781,6 +882,36 @@ describe("labels", () => {
     await c.advance(5);
     assert.equal(raw.messages().length, 1);
     assert.equal(m.logger.find("warn", "unexpected label"), 1);
+    await c.shutdown();
+  });
+});
+
+describe("streams with labels and encryption", () => {
+  it("the TCP fallback works between labelled, encrypted nodes", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const config = { label: "blue", secretKey: KEY1, probeTimeout: 10, probeInterval: 200 };
+    const a = await quietNode(c, "a", config);
+    const b = await quietNode(c, "b", config);
+    learn(a, b);
+    c.net.blockUdp(b.transport.addr, true);
+    const streams = c.net.stats.streams;
+    await c.settle(probeNode(a.m, { ...a.m.nodeMap.get("b")! }));
+    assert.equal(c.net.stats.streams, streams + 1);
+    assert.equal(stateIn(a.m, "b"), NodeState.Alive);
+    assert.equal(a.logger.find("warn", "Was able to connect over TCP"), 1);
+    assert.equal(b.logger.find("warn", "Dropped"), 0);
+    await c.shutdown();
+  });
+
+  it("a stream with the wrong label is closed without a reply", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { label: "blue" });
+    const raw = rawPeer(c);
+    const conn = await dial(c, raw, m);
+    await conn.write(Uint8Array.of(T.HasLabel, 5, ...text("green")));
+    await conn.write(encodeStreamMessage(encodeMessage(T.Ping, ping(1, "m", null)), PLAIN_WIRE, EMPTY));
+    assert.deepEqual(await readToEnd(c, conn), EMPTY);
+    assert.equal(m.logger.find("warn", 'label "green" does not match "blue"'), 1);
     await c.shutdown();
   });
 });

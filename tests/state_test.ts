@@ -102,15 +102,19 @@ async function probeByName(c: TestCluster, node: QuietNode, name: string): Promi
 }
 
 describe("probe() and probeNode()", () => {
-  it("probe() pings the next node in the list, which acks: it stays alive and the RTT is measured", async () => {
+  it("probe() pings the next node in the list, which acks: it stays alive, RTT and ack payload reach the delegate", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
     const rtts: number[] = [];
     const a = await quietNode(c, "a", {
       probeTimeout: 5,
       probeInterval: 10,
-      ping: { notifyPingComplete: (node, rtt) => rtts.push(node.name === "b" ? rtt : -1) },
+      ping: {
+        notifyPingComplete: (node, rtt, payload) => {
+          rtts.push(node.name === "b" && new TextDecoder().decode(payload) === "from b" ? rtt : -1);
+        },
+      },
     });
-    const b = await quietNode(c, "b");
+    const b = await quietNode(c, "b", { ping: { ackPayload: () => new TextEncoder().encode("from b") } });
     learn(a, b);
     await c.settle(probe(a.m));
     assert.equal(stateIn(a.m, "b"), NodeState.Alive);
@@ -184,11 +188,13 @@ describe("probe() and probeNode()", () => {
     await c.shutdown();
   });
 
-  it("a suspect node that is probed refutes the suspicion it carries and acks", async () => {
+  it("a suspect node that is probed refutes the suspicion it carries and acks; its gossip clears it", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
     const a = await quietNode(c, "a", { probeTimeout: 5, probeInterval: 10 });
     const b = await quietNode(c, "b");
     learn(a, b);
+    learn(b, a);
+    b.m.broadcasts.reset();
     record(a, "b").state = NodeState.Suspect;
     await probeByName(c, a, "b");
     assert.equal(a.m.sequenceNum, 1);
@@ -200,6 +206,12 @@ describe("probe() and probeNode()", () => {
     assert.equal((q[0]!.body as Alive).incarnation, 2);
     assert.equal(record(b, "b").incarnation, 2);
     assert.equal(b.ml.getHealthScore(), 1);
+    // a still suspects b until b's refutation reaches it.
+    assert.equal(stateIn(a.m, "b"), NodeState.Suspect);
+    gossip(b.m);
+    await c.advance(5);
+    assert.equal(stateIn(a.m, "b"), NodeState.Alive);
+    assert.equal(record(a, "b").incarnation, 2);
     await c.shutdown();
   });
 
