@@ -141,6 +141,8 @@ export interface StateEvents {
   join(node: Node): void;
   leave(node: Node): void;
   update(node: Node): void;
+  /** Alive → suspect, which Go reports to no delegate; for tests and the simulator. */
+  suspect?(node: Node): void;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -1027,6 +1029,7 @@ export function suspectNode(m: MemberlistState, s: Suspect): void {
   state.state = NodeState.Suspect;
   const changeTime = c.clock.now();
   state.stateChange = changeTime;
+  m.events.suspect?.(toNode(state));
 
   let k = c.suspicionMult - 2;
   const n = estNumNodes(m);

@@ -1,0 +1,422 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+//
+// The deterministic simulator: N full Memberlist instances (the real protocol core
+// and codec) on the in-memory network and one virtual clock.
+//
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow --seed K
+//                  [--profile lan|wan|local] [--no-lifeguard] [--loss P] [--slow F]
+//                  [--duration SECONDS] [--latency MS] [--json]
+//
+// Prints one JSON object (see README "Simulator"). The same arguments give the
+// same output, except for the wall-clock and heap figures.
+import { setImmediate } from "node:timers";
+import { VirtualClock } from "../lib/clock.ts";
+import { type Config, defaultLANConfig, defaultLocalConfig, defaultWANConfig } from "../lib/config.ts";
+import { silentLogger } from "../lib/logging.ts";
+import { Memberlist, memberlistState } from "../lib/memberlist.ts";
+import type { Metrics } from "../lib/metrics.ts";
+import { NodeState } from "../lib/node.ts";
+import { createSeededRandom, type RandomSource } from "../lib/random.ts";
+import type { NodeRecord } from "../lib/state.ts";
+import { MockNetwork, type MockTransport } from "../transports/mock.ts";
+
+type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow";
+
+/** Simulation parameters. */
+export interface SimOptions {
+  nodes: number;
+  scenario: Scenario;
+  seed: number;
+  profile: "lan" | "wan" | "local";
+  lifeguard: boolean;
+  loss: number;
+  slow: number;
+  /** Simulated seconds after the scenario's event (0: the scenario's default). */
+  duration: number;
+  /** One-way network latency in ms (plus up to the same again as jitter). */
+  latency: number;
+  /** Print progress to stderr. */
+  verbose: boolean;
+}
+
+/** The simulator's report. */
+export interface SimReport {
+  scenario: Scenario;
+  nodes: number;
+  seed: number;
+  profile: string;
+  lifeguard: boolean;
+  loss: number;
+  slow: number;
+  simulatedMs: number;
+  wallMs: number;
+  /** Virtual time over wall time. */
+  speedup: number;
+  heapMB: number;
+  messages: number;
+  bytes: number;
+  streams: number;
+  /** Ms after the event until this share of live nodes knew of it (null: never within the run). */
+  informed: { p50: number | null; p99: number | null; p9999: number | null; p100: number | null; count: number; of: number };
+  /** Ms after the failure at which live nodes marked the failed node dead. */
+  detection: { first: number | null; median: number | null; last: number | null; count: number } | null;
+  /**
+   * Live nodes marked suspect or dead, counted per (observer, node) transition:
+   * of healthy nodes, and of the nodes the `slow` scenario stalls.
+   */
+  falsePositives: { suspectOfHealthy: number; deadOfHealthy: number; suspectOfSlow: number; deadOfSlow: number };
+  /** Largest local health score seen, and the node-seconds spent above 0. */
+  health: { maxScore: number; degradedNodeSeconds: number };
+}
+
+const PROFILES = { lan: defaultLANConfig, wan: defaultWANConfig, local: defaultLocalConfig };
+
+/** Counts suspicions and deaths as the core reports them (metrics counters). */
+class SimMetrics implements Metrics {
+  suspect = 0;
+  dead = 0;
+  incrCounter(key: readonly string[]): void {
+    if (key[1] === "msg") {
+      if (key[2] === "suspect") this.suspect++;
+      else if (key[2] === "dead") this.dead++;
+    }
+  }
+  setGauge(): void {}
+  addSample(): void {}
+  measureSince(): void {}
+}
+
+interface SimNode {
+  name: string;
+  ml: Memberlist;
+  transport: MockTransport;
+  alive: boolean;
+}
+
+function percentile(sorted: readonly number[], total: number, share: number): number | null {
+  // The time by which `share` of `total` nodes knew: the k-th smallest, k = ceil(share * total).
+  const k = Math.max(1, Math.ceil(share * total - 1e-9));
+  return k <= sorted.length ? sorted[k - 1]! : null;
+}
+
+/** Runs one simulation. */
+export async function simulate(o: SimOptions): Promise<SimReport> {
+  const wallStart = performance.now();
+  const log = (msg: string) => o.verbose && console.error(`[sim ${((performance.now() - wallStart) / 1000).toFixed(1)}s] ${msg}`);
+  const clock = new VirtualClock({ yield: () => new Promise<void>((r) => setImmediate(r)) });
+  const random: RandomSource = createSeededRandom(o.seed);
+  const net = new MockNetwork({ clock, random, latency: o.latency, jitter: o.latency });
+  const metrics = new SimMetrics();
+  const base = PROFILES[o.profile]();
+  const config: Partial<Config> = {
+    ...base,
+    clock,
+    logger: silentLogger,
+    metrics,
+    ...(o.lifeguard ? {} : { awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 }),
+  };
+
+  // ---------------------------------------------------------------- the cluster
+  const nodes: SimNode[] = [];
+  const metaOf = new Map<string, Uint8Array>();
+  for (let i = 0; i < o.nodes; i++) {
+    const name = `node-${i}`;
+    const transport = net.newTransport(name);
+    const ml = await Memberlist.create({
+      ...config,
+      name,
+      transport,
+      random: createSeededRandom(o.seed * 7919 + i),
+      delegate: { nodeMeta: () => metaOf.get(name) ?? new Uint8Array() },
+    });
+    nodes.push({ name, ml, transport, alive: true });
+  }
+  log(`created ${o.nodes} nodes`);
+
+  // Health-score tracking (Lifeguard): sampled each simulated second.
+  let maxScore = 0;
+  let degradedNodeSeconds = 0;
+  const sampleHealth = () => {
+    for (const n of nodes) {
+      if (!n.alive) continue;
+      const s = n.ml.getHealthScore();
+      if (s > maxScore) maxScore = s;
+      if (s > 0) degradedNodeSeconds++;
+    }
+  };
+
+  // A converged cluster without the traffic of getting there: every node's table
+  // holds every node, alive, at incarnation 1 (the byte arrays and strings are shared).
+  const converge = () => {
+    const states = nodes.map((n) => memberlistState(n.ml));
+    const templates = states.map((m) => m.nodeMap.get(m.config.name)!);
+    for (const m of states) {
+      const self = m.nodeMap.get(m.config.name)!;
+      const table: NodeRecord[] = [self];
+      for (const t of templates) {
+        if (t.name === self.name) continue;
+        const r: NodeRecord = { ...t, stateChange: clock.now() };
+        table.push(r);
+        m.nodeMap.set(r.name, r);
+      }
+      for (let i = table.length - 1; i > 0; i--) {
+        const j = Math.floor(m.config.random() * (i + 1));
+        const tmp = table[i]!;
+        table[i] = table[j]!;
+        table[j] = tmp;
+      }
+      m.nodes = table;
+      // The self-alive of creation is in each queue; it would go to everyone at once.
+      m.broadcasts.reset();
+    }
+  };
+
+  // False positives: a live node marked suspect or dead by anyone (each observer's transition counts once).
+  const slowSet = new Set<string>();
+  const fp = { suspectOfHealthy: 0, deadOfHealthy: 0, suspectOfSlow: 0, deadOfSlow: 0 };
+  const aliveNames = () => new Set(nodes.filter((n) => n.alive).map((n) => n.name));
+  let liveSet = aliveNames();
+  let countFalsePositives = false;
+  for (const n of nodes) {
+    n.ml.addEventListener("leave", (e) => {
+      if (!countFalsePositives || !liveSet.has(e.node.name) || e.node.state !== NodeState.Dead) return;
+      if (slowSet.has(e.node.name)) fp.deadOfSlow++;
+      else fp.deadOfHealthy++;
+    });
+    const st = memberlistState(n.ml);
+    (st as { events: typeof st.events }).events = {
+      ...st.events,
+      suspect: (node) => {
+        if (!countFalsePositives || !liveSet.has(node.name)) return;
+        if (slowSet.has(node.name)) fp.suspectOfSlow++;
+        else fp.suspectOfHealthy++;
+      },
+    };
+  }
+
+  let event = 0;
+  let informedTimes: number[] = [];
+  let informedOf = 0;
+  let detection: number[] | null = null;
+  let duration = o.duration * 1000;
+
+  const settle = async <T>(p: Promise<T>): Promise<T> => {
+    let done = false;
+    const w = p.finally(() => (done = true));
+    w.catch(() => {});
+    while (!done) await clock.advance(10);
+    return await w;
+  };
+
+  // Simulated time advances in 1 s steps so that the run can sample and report.
+  const run = async (ms: number, each?: () => void) => {
+    const end = clock.now() + ms;
+    while (clock.now() < end) {
+      await clock.advance(Math.min(1000, end - clock.now()));
+      sampleHealth();
+      each?.();
+      // Suspect states are sampled each second (a transition shorter than that is missed).
+      if (o.verbose && Math.round(clock.now()) % 10000 < 1000) log(`t=${Math.round(clock.now() / 1000)}s`);
+    }
+  };
+
+  switch (o.scenario) {
+    case "join": {
+      // A few seeds; everyone else joins one of them at a random moment of the first 5 s.
+      const seeds = nodes.slice(0, Math.min(3, nodes.length));
+      for (const s of seeds.slice(1)) await settle(s.ml.join([seeds[0]!.ml.localNode().address]));
+      event = clock.now();
+      informedOf = nodes.length;
+      const done = new Set<string>();
+      const joiners = nodes.slice(seeds.length).map((n) => ({ n, at: event + Math.floor(random() * 5000) }));
+      for (const j of joiners) {
+        clock.setTimeout(() => {
+          const seed = seeds[Math.floor(random() * seeds.length)]!;
+          j.n.ml.join([seed.ml.localNode().address]).catch(() => {});
+        }, j.at - clock.now());
+      }
+      duration ||= 60_000;
+      await run(duration, () => {
+        for (const n of nodes) {
+          if (!done.has(n.name) && n.ml.numMembers() === nodes.length) {
+            done.add(n.name);
+            informedTimes.push(clock.now() - event);
+          }
+        }
+      });
+      break;
+    }
+    case "fail":
+    case "disseminate":
+    case "loss":
+    case "slow":
+    case "partition": {
+      converge();
+      liveSet = aliveNames();
+      countFalsePositives = true;
+      // Let the schedules settle into their steady state first.
+      await run(5000);
+      event = clock.now();
+      if (o.scenario === "fail") {
+        const victim = nodes[Math.floor(random() * nodes.length)]!;
+        victim.alive = false;
+        liveSet = aliveNames();
+        net.kill(victim.transport.addr);
+        await victim.ml.shutdown();
+        detection = [];
+        informedOf = nodes.length - 1;
+        for (const n of nodes) {
+          if (!n.alive) continue;
+          n.ml.addEventListener("leave", (e) => {
+            if (e.node.name === victim.name) detection!.push(clock.now() - event);
+          });
+        }
+        duration ||= 120_000;
+        await run(duration);
+        informedTimes = [...detection];
+      } else if (o.scenario === "disseminate") {
+        const source = nodes[Math.floor(random() * nodes.length)]!;
+        const meta = new TextEncoder().encode("v=2");
+        informedOf = nodes.length - 1;
+        for (const n of nodes) {
+          if (n === source) continue;
+          n.ml.addEventListener("update", (e) => {
+            if (e.node.name === source.name) informedTimes.push(clock.now() - event);
+          });
+        }
+        metaOf.set(source.name, meta);
+        source.ml.updateNode(0).catch(() => {});
+        duration ||= 30_000;
+        await run(duration);
+      } else if (o.scenario === "loss") {
+        net.setLoss(o.loss);
+        duration ||= 120_000;
+        await run(duration);
+      } else if (o.scenario === "slow") {
+        // A fraction of nodes is starved in bursts: input delayed by a few hundred ms to seconds.
+        const count = Math.max(1, Math.round(o.slow * nodes.length));
+        const slow = [...nodes].sort(() => random() - 0.5).slice(0, count);
+        for (const n of slow) slowSet.add(n.name);
+        duration ||= 300_000;
+        const burstEnd = clock.now() + duration;
+        for (const n of slow) {
+          const burst = () => {
+            if (clock.now() >= burstEnd) return;
+            // A stall: everything sent to the node waits 2 to 15 s (a GC pause, a starved CPU), for 5 to 30 s.
+            const delayMs = 2000 + Math.floor(random() * 13_000);
+            const length = 5000 + Math.floor(random() * 25_000);
+            net.setSlow(n.transport.addr, { delayMs });
+            clock.setTimeout(() => {
+              net.setSlow(n.transport.addr, null);
+              clock.setTimeout(burst, 5000 + Math.floor(random() * 20000));
+            }, length);
+          };
+          clock.setTimeout(burst, Math.floor(random() * 10000));
+        }
+        await run(duration);
+      } else {
+        // Two halves split, then heal; the informed time is when everyone sees everyone again.
+        const half = nodes.slice(0, Math.floor(nodes.length / 2)).map((n) => n.transport.addr);
+        const other = nodes.slice(Math.floor(nodes.length / 2)).map((n) => n.transport.addr);
+        net.partition(half, other);
+        const splitFor = Math.min(duration || 20_000, 25_000);
+        await run(splitFor);
+        net.heal();
+        event = clock.now();
+        informedOf = nodes.length;
+        const done = new Set<string>();
+        await run(duration || 60_000, () => {
+          for (const n of nodes) {
+            if (!done.has(n.name) && n.ml.numMembers() === nodes.length) {
+              done.add(n.name);
+              informedTimes.push(clock.now() - event);
+            }
+          }
+        });
+        // Deaths across the cut are expected, not false positives.
+        fp.deadOfHealthy = 0;
+        fp.suspectOfHealthy = 0;
+      }
+      break;
+    }
+  }
+
+  const simulatedMs = clock.now();
+  // Shut down everything and check nothing is left running.
+  await settle(Promise.all(nodes.filter((n) => n.alive).map((n) => n.ml.shutdown())));
+  const heapMB = Math.round((globalThis.process?.memoryUsage?.().heapUsed ?? 0) / 1048576);
+  const wallMs = Math.round(performance.now() - wallStart);
+  informedTimes.sort((a, b) => a - b);
+  const det = detection === null ? null : [...detection].sort((a, b) => a - b);
+  return {
+    scenario: o.scenario,
+    nodes: o.nodes,
+    seed: o.seed,
+    profile: o.profile,
+    lifeguard: o.lifeguard,
+    loss: o.scenario === "loss" ? o.loss : 0,
+    slow: o.scenario === "slow" ? o.slow : 0,
+    simulatedMs: Math.round(simulatedMs),
+    wallMs,
+    speedup: Math.round((simulatedMs / wallMs) * 10) / 10,
+    heapMB,
+    messages: net.stats.packets,
+    bytes: net.stats.bytes + net.stats.streamBytes,
+    streams: net.stats.streams,
+    informed: {
+      p50: percentile(informedTimes, informedOf, 0.5),
+      p99: percentile(informedTimes, informedOf, 0.99),
+      p9999: percentile(informedTimes, informedOf, 0.9999),
+      p100: percentile(informedTimes, informedOf, 1),
+      count: informedTimes.length,
+      of: informedOf,
+    },
+    detection: det === null ? null : {
+      first: det[0] ?? null,
+      median: det.length > 0 ? det[Math.floor((det.length - 1) / 2)]! : null,
+      last: det.length === informedOf ? det[det.length - 1]! : null,
+      count: det.length,
+    },
+    falsePositives: fp,
+    health: { maxScore, degradedNodeSeconds },
+  };
+}
+
+function parseArgs(argv: string[]): SimOptions & { json: boolean } {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < min || v > max) throw new RangeError(`Invalid option "--${name}": expected a number in [${min}, ${max}], got "${raw}"`);
+    return v;
+  };
+  const scenario = (get("scenario") ?? "fail") as Scenario;
+  if (!["join", "fail", "disseminate", "partition", "loss", "slow"].includes(scenario)) {
+    throw new RangeError(`Invalid option "--scenario": expected join, fail, disseminate, partition, loss or slow, got "${scenario}"`);
+  }
+  const profile = (get("profile") ?? "lan") as SimOptions["profile"];
+  if (!(profile in PROFILES)) throw new RangeError(`Invalid option "--profile": expected lan, wan or local, got "${profile}"`);
+  return {
+    nodes: num("nodes", 100, 2, 100_000),
+    scenario,
+    seed: num("seed", 1, 0, 2 ** 31),
+    profile,
+    lifeguard: !argv.includes("--no-lifeguard"),
+    loss: num("loss", 0.05, 0, 1),
+    slow: num("slow", 0.1, 0, 1),
+    duration: num("duration", 0, 0, 86_400),
+    latency: num("latency", 1, 0, 1000),
+    verbose: argv.includes("--verbose"),
+    json: argv.includes("--json"),
+  };
+}
+
+if ((import.meta as { main?: boolean }).main ?? globalThis.process?.argv[1]?.endsWith("sim.ts")) {
+  const opts = parseArgs(globalThis.process?.argv.slice(2) ?? []);
+  const report = await simulate(opts);
+  console.log(opts.json ? JSON.stringify(report) : JSON.stringify(report, null, 2));
+}
