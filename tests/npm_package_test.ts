@@ -14,15 +14,24 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
-const skip = g.Deno !== undefined || g.Bun !== undefined ? "drives npm; runs under Node (npm test's node step)" : false;
+const skip = g.Deno !== undefined || g.Bun !== undefined
+  ? "drives npm; runs under Node (npm test's node step)"
+  : false;
 
 // Tests run from tests/ or build/tests/: find the repository root either way.
 const here = fileURLToPath(new URL(".", import.meta.url));
-const root = here.includes("/build/") ? here.slice(0, here.indexOf("/build/") + 1) : fileURLToPath(new URL("..", import.meta.url));
+const root = here.includes("/build/")
+  ? here.slice(0, here.indexOf("/build/") + 1)
+  : fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 
 function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 120_000,
+  });
   if (r.error) throw r.error;
   return r;
 }
@@ -86,12 +95,21 @@ describe("npm package", { skip }, () => {
     dist = join(tmp, "package");
     consumer = join(tmp, "consumer");
     ok(run("npm", ["run", "build", "--silent", "--", "--out", dist], root), "npm run build");
-    const packed = JSON.parse(ok(run("npm", ["pack", "--json", "--pack-destination", tmp], dist), "npm pack"));
+    const packed = JSON.parse(
+      ok(run("npm", ["pack", "--json", "--pack-destination", tmp], dist), "npm pack"),
+    );
     const tgz = join(tmp, packed[0].filename as string);
     run("mkdir", ["-p", consumer], tmp);
-    writeFileSync(join(consumer, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    writeFileSync(
+      join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module" }),
+    );
     ok(
-      run("npm", ["install", tgz, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], consumer),
+      run(
+        "npm",
+        ["install", tgz, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+        consumer,
+      ),
       "npm install of the tarball",
     );
     writeFileSync(join(consumer, "app.mjs"), APP);
@@ -114,13 +132,19 @@ describe("npm package", { skip }, () => {
     assert.deepEqual(manifest.engines, { node: ">=20.19" });
     // mod.js installs the default transport: it must not be declared free of side effects.
     assert.deepEqual(manifest.sideEffects, ["./mod.js"]);
-    for (const [subpath, target] of Object.entries(manifest.exports as Record<string, Record<string, string>>)) {
+    for (
+      const [subpath, target] of Object.entries(manifest.exports as Record<string, Record<string, string>>)
+    ) {
       const conditions = Object.keys(target);
       assert.equal(conditions[0], "types", `${subpath}: "types" comes first`);
       assert.equal(conditions.at(-1), "default", `${subpath}: "default" comes last`);
       // Deno and Bun also match "node": their conditions must come before it.
       const order = conditions.filter((c) => ["deno", "bun", "node"].includes(c));
-      assert.deepEqual(order, ["deno", "bun", "node"].filter((c) => order.includes(c)), `${subpath}: condition order`);
+      assert.deepEqual(
+        order,
+        ["deno", "bun", "node"].filter((c) => order.includes(c)),
+        `${subpath}: condition order`,
+      );
       for (const [condition, file] of Object.entries(target)) {
         assert.match(file, condition === "types" ? /\.d\.ts$/ : /\.js$/, `${subpath} ${condition}`);
         assert.ok(existsSync(join(dist, file)), `${subpath} ${condition}: ${file} exists`);

@@ -266,7 +266,9 @@ const CODE_TEXT: Record<string, string> = {
 export function errorCode(err: unknown): string {
   if (typeof err !== "object" || err === null) return "";
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof e.code === "string" && e.code !== "") return e.code === "ERR_STREAM_DESTROYED" ? "ERR_STREAM_CLOSED" : e.code;
+  if (typeof e.code === "string" && e.code !== "") {
+    return e.code === "ERR_STREAM_DESTROYED" ? "ERR_STREAM_CLOSED" : e.code;
+  }
   if (typeof e.name === "string" && Object.hasOwn(DENO_NAMES, e.name)) return DENO_NAMES[e.name]!;
   const text = typeof e.message === "string" ? e.message : "";
   for (const [pattern, code] of OS_TEXT) if (pattern.test(text)) return code;

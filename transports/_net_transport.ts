@@ -24,7 +24,14 @@ import { defaultLogger, type Logger } from "../lib/logging.ts";
 import { joinHostPort, splitHostPort } from "../lib/node.ts";
 import type { Address, AdvertiseAddress, Conn, Transport, TransportHandlers } from "../lib/transport.ts";
 import { formatIP, ipTo4, parseIP } from "../lib/_ip.ts";
-import { ConnectionClosedError, errorCode, NetError, TimeoutError, toNetError, transportClosed } from "./_errors.ts";
+import {
+  ConnectionClosedError,
+  errorCode,
+  NetError,
+  TimeoutError,
+  toNetError,
+  transportClosed,
+} from "./_errors.ts";
 
 /** Bytes Go reads each datagram into (Go `udpPacketBufSize`); no datagram can be longer. */
 export const UDP_PACKET_BUF_SIZE: number = 65_536;
@@ -121,11 +128,19 @@ export function resolveNetTransportOptions(options: NetTransportOptions = {}): R
     throw new TypeError(`Cannot create transport: options must be an object`);
   }
   const addrs = options.bindAddrs ?? ["0.0.0.0"];
-  if (!Array.isArray(addrs)) throw new TypeError(`Cannot create transport: "bindAddrs" must be an array of IP addresses`);
-  if (addrs.length === 0) throw new RangeError(`Cannot create transport: at least one bind address is required`);
+  if (!Array.isArray(addrs)) {
+    throw new TypeError(`Cannot create transport: "bindAddrs" must be an array of IP addresses`);
+  }
+  if (addrs.length === 0) {
+    throw new RangeError(`Cannot create transport: at least one bind address is required`);
+  }
   const bindAddrs = addrs.map((addr: unknown) => {
     const ip = typeof addr === "string" ? parseIP(addr) : null;
-    if (ip === null) throw new TypeError(`Cannot create transport: bind address ${JSON.stringify(addr)} is not an IP address`);
+    if (ip === null) {
+      throw new TypeError(
+        `Cannot create transport: bind address ${JSON.stringify(addr)} is not an IP address`,
+      );
+    }
     return formatIP(ip);
   });
   const bindPort = options.bindPort ?? 0;
@@ -134,7 +149,9 @@ export function resolveNetTransportOptions(options: NetTransportOptions = {}): R
   }
   const udpRecvBufferSize = options.udpRecvBufferSize ?? UDP_RECV_BUF_SIZE;
   if (!Number.isInteger(udpRecvBufferSize) || udpRecvBufferSize < 0 || udpRecvBufferSize > 0x7fffffff) {
-    throw new RangeError(`Cannot create transport: UDP receive buffer size ${udpRecvBufferSize} is not a byte count`);
+    throw new RangeError(
+      `Cannot create transport: UDP receive buffer size ${udpRecvBufferSize} is not a byte count`,
+    );
   }
   return {
     bindAddrs,
@@ -153,7 +170,12 @@ export function resolveNetTransportOptions(options: NetTransportOptions = {}): R
  * @returns Transport options.
  */
 export function netTransportOptionsFromConfig(config: ResolvedConfig): NetTransportOptions {
-  return { bindAddrs: [config.bindAddr], bindPort: config.bindPort, logger: config.logger, clock: config.clock };
+  return {
+    bindAddrs: [config.bindAddr],
+    bindPort: config.bindPort,
+    logger: config.logger,
+    clock: config.clock,
+  };
 }
 
 /**
@@ -165,7 +187,9 @@ export function netTransportOptionsFromConfig(config: ResolvedConfig): NetTransp
  * @param create A backend's `createNetTransport`.
  * @returns The factory to pass to `setDefaultTransportFactory`.
  */
-export function netTransportFactory(create: CreateNetTransport): (config: ResolvedConfig) => Promise<Transport> {
+export function netTransportFactory(
+  create: CreateNetTransport,
+): (config: ResolvedConfig) => Promise<Transport> {
   return async (config) => {
     const t = await create(netTransportOptionsFromConfig(config));
     if (config.bindPort !== 0) return t;
@@ -334,17 +358,50 @@ function nets(list: readonly string[]): Net[] {
 
 // go-sockaddr rfc.go, ForwardingBlacklist: blocks whose addresses are never forwarded.
 const NOT_FORWARDABLE = [
-  "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.0.0.0/24", "192.0.2.0/24", "198.51.100.0/24",
-  "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32", "::1/128", "::/128", "::ffff:0:0/96",
-  "2001:db8::/32", "2001:10::/28", "fe80::/10",
+  "0.0.0.0/8",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "192.0.0.0/24",
+  "192.0.2.0/24",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "240.0.0.0/4",
+  "255.255.255.255/32",
+  "::1/128",
+  "::/128",
+  "::ffff:0:0/96",
+  "2001:db8::/32",
+  "2001:10::/28",
+  "fe80::/10",
 ];
 // go-sockaddr rfc.go, RFC 6890 (special-purpose registries), as coded there: it
 // contains RFC 1918, RFC 6598 (100.64/10), benchmarking, ULA (fc00::/7), ...
 const RFC_6890 = [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-  "192.0.0.0/24", "192.0.0.0/29", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-  "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32", "::1/128", "::/128",
-  "64:ff9b::/96", "::ffff:0:0/96", "100::/64", "2001::/16", "2002::/16", "fc00::/7", "fe80::/10",
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.0.0.0/29",
+  "192.0.2.0/24",
+  "192.88.99.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "240.0.0.0/4",
+  "255.255.255.255/32",
+  "::1/128",
+  "::/128",
+  "64:ff9b::/96",
+  "::ffff:0:0/96",
+  "100::/64",
+  "2001::/16",
+  "2002::/16",
+  "fc00::/7",
+  "fe80::/10",
 ];
 let blocks: { notForwardable: Net[]; rfc6890: Net[] } | null = null;
 
@@ -394,7 +451,9 @@ export function getPrivateIP(
     if (inBlocks(ip, notForwardable) || !inBlocks(ip, rfc6890)) return;
     candidates.push({ ip, iface, index });
   });
-  const isDefault = (c: { iface: HostInterface }) => (defaultInterface !== null && c.iface.name === defaultInterface ? 0 : 1);
+  const isDefault = (
+    c: { iface: HostInterface },
+  ) => (defaultInterface !== null && c.iface.name === defaultInterface ? 0 : 1);
   candidates.sort((a, b) =>
     isDefault(a) - isDefault(b) || a.ip.length - b.ip.length || a.iface.prefixLength - b.iface.prefixLength ||
     a.index - b.index
@@ -414,7 +473,9 @@ export function parseDefaultRoute(text: string): string | null {
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
     // Iface Destination Gateway Flags RefCnt Use Metric Mask ...; flag 0x1 = RTF_UP.
-    if (f.length >= 8 && f[1] === "00000000" && f[7] === "00000000" && (parseInt(f[3]!, 16) & 1) === 1) return f[0]!;
+    if (f.length >= 8 && f[1] === "00000000" && f[7] === "00000000" && (parseInt(f[3]!, 16) & 1) === 1) {
+      return f[0]!;
+    }
   }
   return null;
 }
@@ -438,7 +499,7 @@ export function hostInterfacesFromTable(
       if (!(prefixLength >= 0)) {
         const mask = a.netmask === undefined ? null : parseIP(a.netmask);
         prefixLength = 0;
-        if (mask !== null) for (const byte of ipTo4(mask) ?? mask) prefixLength += popcount(byte);
+        if (mask !== null) { for (const byte of ipTo4(mask) ?? mask) prefixLength += popcount(byte); }
       }
       out.push({ name, address: a.address, prefixLength });
     }
@@ -582,7 +643,9 @@ export abstract class SocketConn implements Conn {
     const failed = this.#error ?? this.#writeError;
     if (failed !== null) return Promise.reject(failed);
     if (this.#closed) {
-      return Promise.reject(new ConnectionClosedError(`Cannot write to "${this.remoteAddr}": stream is closed`));
+      return Promise.reject(
+        new ConnectionClosedError(`Cannot write to "${this.remoteAddr}": stream is closed`),
+      );
     }
     if (b.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -851,7 +914,11 @@ async function closeQuietly(handles: readonly { close(): Promise<void> }[], logg
 
 // Go NewNetTransport: for each address, TCP first (port 0 lets the kernel pick, and that
 // port is then used for everything), then UDP on that port. Closes what it opened on failure.
-async function bindOnce(opts: ResolvedNetTransportOptions, backend: NetBackend, input: NetInput): Promise<Bound> {
+async function bindOnce(
+  opts: ResolvedNetTransportOptions,
+  backend: NetBackend,
+  input: NetInput,
+): Promise<Bound> {
   const bound: Bound = { port: opts.bindPort, hosts: [], dualStack: [], listeners: [], sockets: [] };
   try {
     for (const addr of opts.bindAddrs) {
@@ -895,7 +962,11 @@ async function bindOnce(opts: ResolvedNetTransportOptions, backend: NetBackend, 
  * chose for TCP turns out to be taken for UDP (Go's `makeNetRetry`; Go retries
  * on any error, which can only help for this one).
  */
-async function bindAll(opts: ResolvedNetTransportOptions, backend: NetBackend, input: NetInput): Promise<Bound> {
+async function bindAll(
+  opts: ResolvedNetTransportOptions,
+  backend: NetBackend,
+  input: NetInput,
+): Promise<Bound> {
   const attempts = opts.bindPort === 0 ? BIND_ATTEMPTS : 1;
   for (let attempt = 1;; attempt++) {
     try {
@@ -916,7 +987,10 @@ async function bindAll(opts: ResolvedNetTransportOptions, backend: NetBackend, i
  * @returns The bound transport.
  * @throws {NetError} When an address cannot be bound (`AddressInUseError` for a taken port).
  */
-export async function openNetTransport(opts: ResolvedNetTransportOptions, backend: NetBackend): Promise<NetTransport> {
+export async function openNetTransport(
+  opts: ResolvedNetTransportOptions,
+  backend: NetBackend,
+): Promise<NetTransport> {
   const t = new NetTransportImpl(opts, backend);
   await t.bind();
   return t;
@@ -931,7 +1005,12 @@ class PendingDial {
   readonly #resolve: (conn: Conn) => void;
   readonly #reject: (err: Error) => void;
 
-  constructor(action: string, dials: Set<PendingDial>, resolve: (conn: Conn) => void, reject: (err: Error) => void) {
+  constructor(
+    action: string,
+    dials: Set<PendingDial>,
+    resolve: (conn: Conn) => void,
+    reject: (err: Error) => void,
+  ) {
     this.action = action;
     this.#dials = dials;
     this.#resolve = resolve;
@@ -1050,7 +1129,10 @@ class NetTransportImpl implements NetTransport {
     const dest = parseDestination(addr.addr, action, false);
     const max = dest.family === 4 ? MAX_UDP_PAYLOAD_IPV4 : MAX_UDP_PAYLOAD_IPV6;
     if (b.length > max) {
-      throw new NetError("EMSGSIZE", `Cannot ${action}: ${b.length} bytes is more than the ${max} a datagram can carry`);
+      throw new NetError(
+        "EMSGSIZE",
+        `Cannot ${action}: ${b.length} bytes is more than the ${max} a datagram can carry`,
+      );
     }
     const socket = this.#socketFor(dest.family as 4 | 6);
     if (socket === null) {
@@ -1072,7 +1154,7 @@ class NetTransportImpl implements NetTransport {
   #socketFor(family: 4 | 6): UdpSocketHandle | null {
     const sockets = this.#bound.sockets;
     for (const s of sockets) if (s.family === family) return s;
-    if (family === 4) for (const s of sockets) if (s.dualStack) return s;
+    if (family === 4) { for (const s of sockets) if (s.dualStack) return s; }
     return null;
   }
 
@@ -1081,7 +1163,9 @@ class NetTransportImpl implements NetTransport {
       if (this.#closed) return;
       const code = errorCode(err);
       const level = PEER_GONE.has(code) ? "debug" : "warn";
-      this.#opts.logger[level](`Failed to send packet to "${d.addr}"`, { error: toNetError(err, `send to "${d.addr}"`).message });
+      this.#opts.logger[level](`Failed to send packet to "${d.addr}"`, {
+        error: toNetError(err, `send to "${d.addr}"`).message,
+      });
     });
   }
 
@@ -1096,7 +1180,9 @@ class NetTransportImpl implements NetTransport {
     const action = `dial "${addr.addr}"`;
     if (this.#closed) return Promise.reject(transportClosed(action));
     if (!(timeoutMs >= 0)) {
-      return Promise.reject(new RangeError(`Cannot ${action}: timeout ${timeoutMs} is not a duration in milliseconds`));
+      return Promise.reject(
+        new RangeError(`Cannot ${action}: timeout ${timeoutMs} is not a duration in milliseconds`),
+      );
     }
     let dest: Destination;
     try {

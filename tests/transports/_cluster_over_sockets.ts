@@ -40,13 +40,23 @@ export function stateIn(node: Memberlist, name: string): number | undefined {
  * @param create The backend's `createNetTransport`.
  * @param options `skip` to skip with a reason.
  */
-export function clusterOverSockets(name: string, create: CreateNetTransport, options: { skip?: string | false } = {}): void {
+export function clusterOverSockets(
+  name: string,
+  create: CreateNetTransport,
+  options: { skip?: string | false } = {},
+): void {
   describe(name, { skip: options.skip ?? false }, () => {
     const running: Memberlist[] = [];
 
     async function start(nodeName: string, overrides: Partial<Config> = {}): Promise<Memberlist> {
       const transport = await create({ bindAddrs: ["127.0.0.1"], bindPort: 0, logger: silentLogger });
-      const ml = await Memberlist.create({ ...defaultLocalConfig(), ...FAST_LOCAL, name: nodeName, transport, ...overrides });
+      const ml = await Memberlist.create({
+        ...defaultLocalConfig(),
+        ...FAST_LOCAL,
+        name: nodeName,
+        transport,
+        ...overrides,
+      });
       running.push(ml);
       return ml;
     }
@@ -61,7 +71,10 @@ export function clusterOverSockets(name: string, create: CreateNetTransport, opt
       assert.match(seed, /^127\.0\.0\.1:\d+$/);
       const joined = await Promise.all(nodes.slice(1).map((n) => n.join([seed])));
       assert.deepEqual(joined, [1, 1, 1]);
-      await waitFor(() => nodes.every((n) => n.numMembers() === 4), { timeout: 5000, what: "all four to know each other" });
+      await waitFor(() => nodes.every((n) => n.numMembers() === 4), {
+        timeout: 5000,
+        what: "all four to know each other",
+      });
       for (const n of nodes) {
         assert.deepEqual(n.members().map((m) => m.name).sort(), ["n0", "n1", "n2", "n3"]);
       }
@@ -93,7 +106,9 @@ export function clusterOverSockets(name: string, create: CreateNetTransport, opt
       const got: string[] = [];
       const dec = new TextDecoder();
       const a = await start("a");
-      const b = await start("b", { delegate: { notifyMsg: (msg: Uint8Array) => void got.push(dec.decode(msg)) } });
+      const b = await start("b", {
+        delegate: { notifyMsg: (msg: Uint8Array) => void got.push(dec.decode(msg)) },
+      });
       assert.equal(await a.join([b.localNode().address]), 1);
       await waitFor(() => a.numMembers() === 2 && b.numMembers() === 2);
       const target = a.members().find((m) => m.name === "b")!;

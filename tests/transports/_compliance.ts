@@ -46,11 +46,16 @@ const str = (b: Uint8Array): string => dec.decode(b);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `predicate` every few milliseconds until it holds; fails after `timeout` ms. */
-export async function waitFor(predicate: () => boolean, options: { timeout?: number; what?: string } = {}): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  options: { timeout?: number; what?: string } = {},
+): Promise<void> {
   const timeout = options.timeout ?? 5000;
   const start = Date.now();
   while (!predicate()) {
-    if (Date.now() - start > timeout) throw new Error(`Timed out after ${timeout} ms waiting for ${options.what ?? "a condition"}`);
+    if (Date.now() - start > timeout) {
+      throw new Error(`Timed out after ${timeout} ms waiting for ${options.what ?? "a condition"}`);
+    }
     await sleep(3);
   }
 }
@@ -208,7 +213,12 @@ export function transportCompliance(
     }
 
     /** Dials `b` from `a`; returns the dialer's and the acceptor's ends. */
-    async function connect(a: NetTransport, b: NetTransport, inbox: Inbox, host = "127.0.0.1"): Promise<[Conn, Conn]> {
+    async function connect(
+      a: NetTransport,
+      b: NetTransport,
+      inbox: Inbox,
+      host = "127.0.0.1",
+    ): Promise<[Conn, Conn]> {
       const before = inbox.conns.length;
       const dialed = await a.dialTimeout(at(b, host), 2000);
       await waitFor(() => inbox.conns.length > before, { what: "the stream to be accepted" });
@@ -225,7 +235,10 @@ export function transportCompliance(
     describe("datagrams", () => {
       it("writeTo() delivers both ways with the sender's address and a timestamp on the given clock", async () => {
         // A clock of its own scale: send times and timestamps must come from it.
-        const clock: Clock = { now: () => 1e9 + systemClock.now(), setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms) };
+        const clock: Clock = {
+          now: () => 1e9 + systemClock.now(),
+          setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+        };
         const a = await create({ clock });
         const b = await create({ clock });
         const ia = listen(a);
@@ -238,7 +251,10 @@ export function transportCompliance(
         const p = ib.packets[0]!;
         assert.equal(str(p.buf), "ping");
         assert.equal(p.from, `127.0.0.1:${a.port}`);
-        assert.ok(p.timestamp >= before && p.timestamp <= clock.now(), `timestamp ${p.timestamp} is on the clock's scale`);
+        assert.ok(
+          p.timestamp >= before && p.timestamp <= clock.now(),
+          `timestamp ${p.timestamp} is on the clock's scale`,
+        );
         assert.equal(str(ia.packets[0]!.buf), "pong");
         assert.equal(ia.packets[0]!.from, `127.0.0.1:${b.port}`);
       });
@@ -282,7 +298,10 @@ export function transportCompliance(
         for (const p of ib.packets) {
           assert.equal(Object.getPrototypeOf(p.buf), Uint8Array.prototype);
           assert.ok(p.buf.every((x) => x === p.buf[0]), "a kept datagram was overwritten");
-          assert.ok(p.buf.buffer.byteLength <= 4096, `a 32-byte datagram pins ${p.buf.buffer.byteLength} bytes`);
+          assert.ok(
+            p.buf.buffer.byteLength <= 4096,
+            `a 32-byte datagram pins ${p.buf.buffer.byteLength} bytes`,
+          );
           seen.add(p.buf[0]!);
         }
         assert.equal(seen.size, 100);
@@ -328,7 +347,10 @@ export function transportCompliance(
       it("writeTo() throws TypeError for a destination that is not ip:port", async () => {
         const a = await create();
         assert.throws(() => a.writeTo(Uint8Array.of(1), { addr: "127.0.0.1", name: "" }), TypeError);
-        assert.throws(() => a.writeTo(Uint8Array.of(1), { addr: "no-such-host.invalid:7946", name: "" }), TypeError);
+        assert.throws(
+          () => a.writeTo(Uint8Array.of(1), { addr: "no-such-host.invalid:7946", name: "" }),
+          TypeError,
+        );
       });
     });
 
@@ -373,7 +395,10 @@ export function transportCompliance(
         ca.close();
         assert.equal(await pending, null);
         assert.equal(await ca.read(), null);
-        await assert.rejects(ca.write(Uint8Array.of(1)), { name: "ConnectionClosedError", code: "ERR_STREAM_CLOSED" });
+        await assert.rejects(ca.write(Uint8Array.of(1)), {
+          name: "ConnectionClosedError",
+          code: "ERR_STREAM_CLOSED",
+        });
         ca.close();
       });
 
@@ -391,7 +416,10 @@ export function transportCompliance(
         await writes;
         assert.equal(got.length, first.length + second.length + 3);
         assert.ok(bytesEqual(got.subarray(0, first.length), first), "first write intact");
-        assert.ok(bytesEqual(got.subarray(first.length, first.length + second.length), second), "second write intact");
+        assert.ok(
+          bytesEqual(got.subarray(first.length, first.length + second.length), second),
+          "second write intact",
+        );
         assert.equal(str(got.subarray(first.length + second.length)), "end");
         ca.close();
         assert.equal(await cb.read(), null);
@@ -493,7 +521,9 @@ export function transportCompliance(
         // Only UDP taken: TCP binds first, then UDP fails and TCP must be released.
         const udp = dgram.createSocket("udp4");
         udp.on("error", () => {});
-        const port = await new Promise<number>((resolve) => udp.bind(0, "127.0.0.1", () => resolve(udp.address().port)));
+        const port = await new Promise<number>((resolve) =>
+          udp.bind(0, "127.0.0.1", () => resolve(udp.address().port))
+        );
         cleanups.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
         await assert.rejects(create({ bindPort: port }), { name: "AddressInUseError", code: "EADDRINUSE" });
         const server = net.createServer();
@@ -616,7 +646,10 @@ export function transportCompliance(
         await waitFor(() => i4.packets.length === 1 && i6.packets.length === 1 && im.packets.length === 2);
         assert.equal(i4.packets[0]!.from, `127.0.0.1:${m.port}`);
         assert.equal(i6.packets[0]!.from, `[::1]:${m.port}`);
-        assert.deepEqual(im.packets.map((p) => p.from).sort(), [`127.0.0.1:${p4.port}`, `[::1]:${p6.port}`].sort());
+        assert.deepEqual(
+          im.packets.map((p) => p.from).sort(),
+          [`127.0.0.1:${p4.port}`, `[::1]:${p6.port}`].sort(),
+        );
         // An IPv4-only transport has no socket for IPv6 destinations.
         assert.throws(() => p4.writeTo(text("x"), at(p6, "::1")), { code: "EAFNOSUPPORT" });
       });
@@ -649,8 +682,14 @@ export function transportCompliance(
         assert.equal(await pendingA, null);
         assert.equal(await pendingB, null);
         await assert.rejects(ca.write(Uint8Array.of(1)), { code: "ERR_STREAM_CLOSED" });
-        assert.throws(() => a.writeTo(Uint8Array.of(1), at(b)), { name: "TransportClosedError", code: "ERR_TRANSPORT_CLOSED" });
-        await assert.rejects(a.dialTimeout(at(b), 1000), { name: "TransportClosedError", code: "ERR_TRANSPORT_CLOSED" });
+        assert.throws(() => a.writeTo(Uint8Array.of(1), at(b)), {
+          name: "TransportClosedError",
+          code: "ERR_TRANSPORT_CLOSED",
+        });
+        await assert.rejects(a.dialTimeout(at(b), 1000), {
+          name: "TransportClosedError",
+          code: "ERR_TRANSPORT_CLOSED",
+        });
         await a.shutdown(); // idempotent
         // Everything was released: the port binds again, TCP and UDP.
         const again = await create({ bindPort: port });

@@ -35,7 +35,11 @@ import {
 } from "../../transports/_net_transport.ts";
 import { createNetTransport } from "../../transports/mod.ts";
 
-const iface = (name: string, address: string, prefixLength: number): HostInterface => ({ name, address, prefixLength });
+const iface = (name: string, address: string, prefixLength: number): HostInterface => ({
+  name,
+  address,
+  prefixLength,
+});
 
 describe("getPrivateIP()", () => {
   it("skips loopback, link-local and TEST-NET addresses, and public ones", () => {
@@ -118,9 +122,17 @@ describe("addresses", () => {
   });
 
   it("parseDestination() splits ip:port, and takes names only where allowed", () => {
-    assert.deepEqual(parseDestination("[::ffff:10.0.0.1]:7946", "send", false), { host: "10.0.0.1", port: 7946, family: 4 });
+    assert.deepEqual(parseDestination("[::ffff:10.0.0.1]:7946", "send", false), {
+      host: "10.0.0.1",
+      port: 7946,
+      family: 4,
+    });
     assert.deepEqual(parseDestination("[::1]:1", "send", false), { host: "::1", port: 1, family: 6 });
-    assert.deepEqual(parseDestination("seed.example:7946", "dial", true), { host: "seed.example", port: 7946, family: 0 });
+    assert.deepEqual(parseDestination("seed.example:7946", "dial", true), {
+      host: "seed.example",
+      port: 7946,
+      family: 0,
+    });
     assert.throws(() => parseDestination("seed.example:7946", "send", false), TypeError);
     assert.throws(() => parseDestination("10.0.0.1", "send", false), TypeError);
     assert.throws(() => parseDestination("10.0.0.1:99999", "send", false), TypeError);
@@ -129,7 +141,9 @@ describe("addresses", () => {
 
 describe("toNetError()", () => {
   it("gives Node's, Bun's and Deno's errors one class and code", () => {
-    const node = Object.assign(new Error("listen EADDRINUSE: address already in use 127.0.0.1:7946"), { code: "EADDRINUSE" });
+    const node = Object.assign(new Error("listen EADDRINUSE: address already in use 127.0.0.1:7946"), {
+      code: "EADDRINUSE",
+    });
     const deno = Object.assign(new Error("Address already in use (os error 98)"), { name: "AddrInUse" });
     const text = new Error("Address already in use (os error 98)");
     for (const err of [node, deno, text]) {
@@ -139,9 +153,16 @@ describe("toNetError()", () => {
       assert.equal(mapped.message, `Cannot listen on TCP "127.0.0.1" port 7946: address in use`);
       assert.equal(mapped.cause, err);
     }
-    assert.ok(toNetError(Object.assign(new Error("x"), { name: "ConnectionRefused" }), "dial") instanceof ConnectionRefusedError);
-    assert.ok(toNetError(Object.assign(new Error("x"), { code: "EPIPE" }), "write") instanceof ConnectionResetError);
-    assert.ok(toNetError(Object.assign(new Error("x"), { name: "TimedOut" }), "dial") instanceof TimeoutError);
+    assert.ok(
+      toNetError(Object.assign(new Error("x"), { name: "ConnectionRefused" }), "dial") instanceof
+        ConnectionRefusedError,
+    );
+    assert.ok(
+      toNetError(Object.assign(new Error("x"), { code: "EPIPE" }), "write") instanceof ConnectionResetError,
+    );
+    assert.ok(
+      toNetError(Object.assign(new Error("x"), { name: "TimedOut" }), "dial") instanceof TimeoutError,
+    );
     const other = toNetError(Object.assign(new Error("x"), { code: "EADDRNOTAVAIL" }), "bind");
     assert.equal((other as NetError).code, "EADDRNOTAVAIL");
     assert.equal(other.name, "NetError");
@@ -169,7 +190,12 @@ describe("resolveNetTransportOptions()", () => {
     }, 2 * 1024 * 1024);
     assert.equal(got, 524_288);
     assert.deepEqual(tried, [2_097_152, 1_048_576, 524_288]);
-    assert.equal(setRecvBufferHalving(() => { throw new Error("no"); }, 4), 0);
+    assert.equal(
+      setRecvBufferHalving(() => {
+        throw new Error("no");
+      }, 4),
+      0,
+    );
   });
 });
 
@@ -217,10 +243,17 @@ describe("openNetTransport()", () => {
     const t = await openNetTransport(opts, fakeBackend({ udpInUse: 3, log }));
     assert.equal(t.port, 40003);
     assert.deepEqual(log, [
-      "tcp 127.0.0.1:40000", "udp 127.0.0.1:40000 in use", "close tcp 40000",
-      "tcp 127.0.0.1:40001", "udp 127.0.0.1:40001 in use", "close tcp 40001",
-      "tcp 127.0.0.1:40002", "udp 127.0.0.1:40002 in use", "close tcp 40002",
-      "tcp 127.0.0.1:40003", "udp 127.0.0.1:40003",
+      "tcp 127.0.0.1:40000",
+      "udp 127.0.0.1:40000 in use",
+      "close tcp 40000",
+      "tcp 127.0.0.1:40001",
+      "udp 127.0.0.1:40001 in use",
+      "close tcp 40001",
+      "tcp 127.0.0.1:40002",
+      "udp 127.0.0.1:40002 in use",
+      "close tcp 40002",
+      "tcp 127.0.0.1:40003",
+      "udp 127.0.0.1:40003",
     ]);
     await t.shutdown();
   });
@@ -228,7 +261,11 @@ describe("openNetTransport()", () => {
   it("gives up after 10 attempts, and at once for a fixed port", async () => {
     const opts = resolveNetTransportOptions({ bindAddrs: ["127.0.0.1"], logger: silentLogger });
     await assert.rejects(openNetTransport(opts, fakeBackend({ udpInUse: 10 })), AddressInUseError);
-    const fixed = resolveNetTransportOptions({ bindAddrs: ["127.0.0.1"], bindPort: 7946, logger: silentLogger });
+    const fixed = resolveNetTransportOptions({
+      bindAddrs: ["127.0.0.1"],
+      bindPort: 7946,
+      logger: silentLogger,
+    });
     await assert.rejects(openNetTransport(fixed, fakeBackend({ udpInUse: 1 })), {
       name: "AddressInUseError",
       message: `Cannot listen on UDP "127.0.0.1" port 7946: address in use`,
@@ -265,7 +302,12 @@ describe("netTransportFactory()", () => {
     const config = validateConfig({ name: "a", bindPort: 0, advertiseAddr: "10.0.0.1", advertisePort: 7946 });
     const t: Transport = await netTransportFactory(fakeCreate(41000))(config);
     assert.deepEqual(t.finalAdvertiseAddr("10.0.0.1", 7946), { ip: "10.0.0.1", port: 41000 });
-    const fixed = validateConfig({ name: "a", bindPort: 7000, advertiseAddr: "10.0.0.1", advertisePort: 7946 });
+    const fixed = validateConfig({
+      name: "a",
+      bindPort: 7000,
+      advertiseAddr: "10.0.0.1",
+      advertisePort: 7946,
+    });
     const t2 = await netTransportFactory(fakeCreate(7000))(fixed);
     assert.deepEqual(t2.finalAdvertiseAddr("10.0.0.1", 7946), { ip: "10.0.0.1", port: 7946 });
   });

@@ -20,7 +20,9 @@ describe("The default transport (mod.ts)", () => {
       assert.match(a.localNode().address, /^127\.0\.0\.1:\d+$/);
       assert.notEqual(b.localNode().port, 1);
       assert.equal(await b.join([a.localNode().address]), 1);
-      await waitFor(() => a.numMembers() === 2 && b.numMembers() === 2, { what: "a and b to see each other" });
+      await waitFor(() => a.numMembers() === 2 && b.numMembers() === 2, {
+        what: "a and b to see each other",
+      });
     } finally {
       await Promise.all([a.shutdown(), b.shutdown()]);
     }

@@ -13,7 +13,10 @@ import * as nodeBackend from "../../transports/node/mod.ts";
 import * as picked from "../../transports/mod.ts";
 import { transportCompliance } from "./_compliance.ts";
 
-transportCompliance("Node backend (node:dgram, node:net)", () => Promise.resolve({ create: createNetTransport }));
+transportCompliance(
+  "Node backend (node:dgram, node:net)",
+  () => Promise.resolve({ create: createNetTransport }),
+);
 
 // The runtime running this file, and how to run a script with it.
 function runtimeCommand(script: string): [string, string[]] {
@@ -56,7 +59,10 @@ console.log("shut down", await pending);
     );
     try {
       const [cmd, args] = runtimeCommand(script);
-      const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+      const child = spawn(cmd, args, {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+      });
       let out = "";
       child.stdout!.on("data", (d: Uint8Array) => (out += String(d)));
       child.stderr!.on("data", (d: Uint8Array) => (out += String(d)));
@@ -71,7 +77,11 @@ console.log("shut down", await pending);
           resolve(c);
         });
       });
-      assert.equal(code, 0, `child did not exit cleanly (${code === null ? "still running after 20 s" : `code ${code}`}): ${out}`);
+      assert.equal(
+        code,
+        0,
+        `child did not exit cleanly (${code === null ? "still running after 20 s" : `code ${code}`}): ${out}`,
+      );
       assert.match(out, /shut down null/);
       assert.ok(Date.now() - start < 20_000);
     } finally {

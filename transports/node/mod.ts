@@ -81,7 +81,10 @@ interface NodeModules {
   dgram: typeof Dgram;
   net: typeof Net;
   setImmediate(fn: () => void): unknown;
-  networkInterfaces(): Record<string, { address: string; cidr?: string | null; netmask?: string }[] | undefined>;
+  networkInterfaces(): Record<
+    string,
+    { address: string; cidr?: string | null; netmask?: string }[] | undefined
+  >;
   readFileSync(path: string, encoding: "utf8"): string;
 }
 
@@ -133,7 +136,10 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
         server.once("error", reject);
         server.listen({ port, host: req.host, exclusive: true }, () => {
           server.off("error", reject);
-          server.on("error", (err: Error) => logger.error("Error accepting TCP connection", { error: err.message }));
+          server.on(
+            "error",
+            (err: Error) => logger.error("Error accepting TCP connection", { error: err.message }),
+          );
           server.on("connection", (sock: Net.Socket) => {
             const host = sock.remoteAddress;
             const peerPort = sock.remotePort;
@@ -175,10 +181,15 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
       }
       // Bun reports ICMP errors (a refused send) here; nothing on a UDP socket may crash the process.
       sock.on("error", (err: Error) => udpError(logger, err));
-      sock.on("message", (msg: Uint8Array, rinfo: Dgram.RemoteInfo) => input.packet(msg, rinfo.address, rinfo.port));
+      sock.on(
+        "message",
+        (msg: Uint8Array, rinfo: Dgram.RemoteInfo) => input.packet(msg, rinfo.address, rinfo.port),
+      );
       if (opts.udpRecvBufferSize > 0) {
         const size = setRecvBufferHalving((n) => sock.setRecvBufferSize(n), opts.udpRecvBufferSize);
-        if (size === 0) logger.warn("Failed to resize UDP receive buffer", { requested: opts.udpRecvBufferSize });
+        if (size === 0) {
+          logger.warn("Failed to resize UDP receive buffer", { requested: opts.udpRecvBufferSize });
+        }
       }
       return {
         family: req.family,
