@@ -539,6 +539,23 @@ export interface Config {
   metaMaxSize: number;
 
   /**
+   * How many extra push/pulls a node does with random live members after it
+   * joins, spaced out over the seconds that follow (the first one
+   * `probeInterval` after the join, then each one twice as late). Not in Go.
+   *
+   * Why: when many nodes join at once, gossip spreads each newcomer's alive
+   * message only `retransmitMult × ceil(log10(n + 1))` times per node, and a few
+   * nodes miss a few newcomers; in Go they wait for the next periodic push/pull
+   * (`pushPullInterval`, 15–60 s) to learn of them. A push/pull with a random
+   * member soon after joining fills those gaps on both sides at the cost of one
+   * state exchange per join. 0 behaves like Go. The exchanges are ordinary
+   * push/pulls, so Go members answer them as usual.
+   *
+   * @default {2}
+   */
+  pushPullAfterJoin: number;
+
+  /**
    * Where log lines go (replaces Go's `Logger` and `LogOutput`).
    *
    * @default {defaultLogger}
@@ -670,6 +687,7 @@ function lanConfig(name: string): Config {
     queueCheckInterval: 30_000,
     msgpackUseNewTimeFormat: false,
     metaMaxSize: META_MAX_SIZE,
+    pushPullAfterJoin: 2,
     logger: defaultLogger,
     metrics: noopMetrics,
     clock: systemClock,
@@ -1143,6 +1161,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const queueCheckInterval = checkMs("queueCheckInterval", v.queueCheckInterval, 1, MAX_INTERVAL_MS);
   const msgpackUseNewTimeFormat = checkBool("msgpackUseNewTimeFormat", v.msgpackUseNewTimeFormat);
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
+  const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
   const logger = checkObject<Logger>("logger", v.logger, ["debug", "info", "warn", "error"], {
     nullable: false,
     required: true,
@@ -1222,6 +1241,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     queueCheckInterval,
     msgpackUseNewTimeFormat,
     metaMaxSize,
+    pushPullAfterJoin,
     logger,
     metrics,
     clock,

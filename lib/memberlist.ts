@@ -26,9 +26,11 @@ import {
   log,
   type MemberlistState,
   pingNode,
+  pushPullAfterJoin,
   pushPullNode,
   schedule,
   toNode,
+  track,
 } from "./state.ts";
 import type { Address, Transport } from "./transport.ts";
 
@@ -355,6 +357,7 @@ export class Memberlist {
     signal?.throwIfAborted();
     const joined = results.filter(Boolean).length;
     if (joined === 0) throw new JoinError(errors);
+    if (m.config.pushPullAfterJoin > 0) track(m, pushPullAfterJoin(m));
     return joined;
   }
 

@@ -18,6 +18,27 @@ describe("Memberlist cluster", () => {
     assert.equal(c.clock.pending, 0);
   });
 
+  it("32 nodes joining one seed at once all know each other within 5 s (pushPullAfterJoin)", async () => {
+    // With Go's behaviour (pushPullAfterJoin 0) a few nodes miss a few newcomers
+    // and wait for the periodic push/pull (15 s here); the follow-up exchanges fix that.
+    async function converge(pushPullAfterJoin: number): Promise<number> {
+      const c = new TestCluster({ seed: 11 });
+      const nodes: Awaited<ReturnType<typeof c.add>>[] = [];
+      for (let i = 0; i < 32; i++) nodes.push(await c.add(`n${i}`, { pushPullAfterJoin }));
+      const seed = nodes[0]!.ml.localNode().address;
+      const start = c.clock.now();
+      await c.settle(Promise.all(nodes.slice(1).map((n) => n.ml.join([seed]))));
+      await c.waitFor(() => nodes.every((n) => n.ml.numMembers() === 32), 60_000, 100);
+      const took = c.clock.now() - start;
+      await c.shutdown();
+      return took;
+    }
+    const withFollowUps = await converge(2);
+    const goLike = await converge(0);
+    assert.ok(withFollowUps <= 5000, `converged in ${withFollowUps} ms`);
+    assert.ok(goLike > withFollowUps, `Go-like converged in ${goLike} ms, with follow-ups ${withFollowUps} ms`);
+  });
+
   it("a killed node is suspected, then declared dead by everyone", async () => {
     const c = new TestCluster({ seed: 2 });
     const nodes = await c.start(5);

@@ -103,7 +103,7 @@ const GO_LOCAL = {
 };
 
 /** Fields that Go's Config does not have (or has as something else), with our defaults. */
-const OURS = ["name", "resolve", "metaMaxSize", "logger", "metrics", "clock", "random"];
+const OURS = ["name", "resolve", "metaMaxSize", "pushPullAfterJoin", "logger", "metrics", "clock", "random"];
 
 function assertProfile(config: Config, go: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(go)) {
@@ -111,6 +111,7 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   }
   assert.deepEqual(Object.keys(config).sort(), [...Object.keys(go), ...OURS].sort());
   assert.equal(config.metaMaxSize, 512);
+  assert.equal(config.pushPullAfterJoin, 2);
   assert.equal(config.logger, defaultLogger);
   assert.equal(config.metrics, noopMetrics);
   assert.equal(config.clock, systemClock);
@@ -644,6 +645,11 @@ describe("validateConfig()", () => {
       { metaMaxSize: -1 },
       RangeError,
       'Invalid config "metaMaxSize": expected an integer in [0, 64000], got -1',
+    ],
+    [
+      { pushPullAfterJoin: 17 },
+      RangeError,
+      'Invalid config "pushPullAfterJoin": expected an integer in [0, 16], got 17',
     ],
     [{ logger: null }, TypeError, 'Invalid config "logger": expected a Logger, got null'],
     [

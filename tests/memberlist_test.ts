@@ -542,7 +542,8 @@ describe("leave()", () => {
     // Nothing carries a's broadcasts: it neither gossips nor probes, and nobody probes it.
     const quiet = { gossipInterval: 0, probeInterval: 0 };
     const a = await addAt(c, "a", "127.0.0.10:7946", quiet);
-    const b = await addAt(c, "b", "127.0.0.11:7946", { probeInterval: 0 });
+    // No follow-up push/pulls after the join either (they would carry the leave).
+    const b = await addAt(c, "b", "127.0.0.11:7946", { probeInterval: 0, pushPullAfterJoin: 0 });
     await c.settle(b.ml.join(["a/127.0.0.10:7946"]));
     const started = c.clock.now();
     await assert.rejects(c.settle(a.ml.leave(500)), /timed out/);

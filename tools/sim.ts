@@ -37,6 +37,9 @@ export interface SimOptions {
   latency: number;
   /** Print progress to stderr. */
   verbose: boolean;
+  /** join: how many seeds, and the window (ms) over which the others join. */
+  seeds: number;
+  joinWindow: number;
 }
 
 /** The simulator's report. */
@@ -222,13 +225,13 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 
   switch (o.scenario) {
     case "join": {
-      // A few seeds; everyone else joins one of them at a random moment of the first 5 s.
-      const seeds = nodes.slice(0, Math.min(3, nodes.length));
+      // A few seeds; everyone else joins one of them at a random moment of the join window.
+      const seeds = nodes.slice(0, Math.min(o.seeds, nodes.length));
       for (const s of seeds.slice(1)) await settle(s.ml.join([seeds[0]!.ml.localNode().address]));
       event = clock.now();
       informedOf = nodes.length;
       const done = new Set<string>();
-      const joiners = nodes.slice(seeds.length).map((n) => ({ n, at: event + Math.floor(random() * 5000) }));
+      const joiners = nodes.slice(seeds.length).map((n) => ({ n, at: event + Math.floor(random() * o.joinWindow) }));
       for (const j of joiners) {
         clock.setTimeout(() => {
           const seed = seeds[Math.floor(random() * seeds.length)]!;
@@ -411,6 +414,8 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
     duration: num("duration", 0, 0, 86_400),
     latency: num("latency", 1, 0, 1000),
     verbose: argv.includes("--verbose"),
+    seeds: num("seeds", 3, 1, 100),
+    joinWindow: num("join-window", 5000, 0, 600_000),
     json: argv.includes("--json"),
   };
 }
