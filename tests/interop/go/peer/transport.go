@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MPL-2.0
+
+package main
+
+// faultTransport wraps memberlist's NetTransport for one node. It counts the
+// bytes that cross the node's sockets, and on command it loses every datagram
+// (sent or received, so probes must fall back to TCP) or holds inbound
+// datagrams back for a while (a node too slow to answer probes in time).
+//
+// Byte counts are what crossed the sockets: a datagram dropped on the way out
+// is not counted, one dropped on the way in is (it did arrive).
+
+import (
+	"log"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ml "github.com/hashicorp/memberlist"
+)
+
+type faultTransport struct {
+	inner    *ml.NetTransport
+	packetCh chan *ml.Packet
+	streamCh chan net.Conn
+	done     chan struct{} // closed first by Shutdown: deliver nothing more
+	stopped  chan struct{} // closed once the NetTransport has shut down
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+
+	dropUDP atomic.Bool
+	delayNs atomic.Int64
+	delayed chan delayedPacket
+
+	udpIn, udpOut, tcpIn, tcpOut atomic.Uint64
+}
+
+type delayedPacket struct {
+	p  *ml.Packet
+	at time.Time
+}
+
+// maxDelayed bounds the datagrams held back by a slow node; more are lost,
+// as a full socket buffer would lose them.
+const maxDelayed = 8192
+
+var _ ml.NodeAwareTransport = (*faultTransport)(nil)
+
+// newFaultTransport binds UDP and TCP on addr:port (port 0: a free port; a
+// few retries when the TCP port is free but not the UDP one).
+func newFaultTransport(addr string, port int, logger *log.Logger) (*faultTransport, error) {
+	var inner *ml.NetTransport
+	var err error
+	tries := 1
+	if port == 0 {
+		tries = 10
+	}
+	for i := 0; i < tries; i++ {
+		inner, err = ml.NewNetTransport(&ml.NetTransportConfig{
+			BindAddrs: []string{addr},
+			BindPort:  port,
+			Logger:    logger,
+		})
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &faultTransport{
+		inner:    inner,
+		packetCh: make(chan *ml.Packet),
+		streamCh: make(chan net.Conn),
+		done:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		delayed:  make(chan delayedPacket, maxDelayed),
+	}
+	t.wg.Add(3)
+	go t.forwardPackets()
+	go t.deliverDelayed()
+	go t.forwardStreams()
+	return t, nil
+}
+
+func (t *faultTransport) port() int { return t.inner.GetAutoBindPort() }
+
+func (t *faultTransport) forwardPackets() {
+	defer t.wg.Done()
+	for {
+		select {
+		case p := <-t.inner.PacketCh():
+			t.udpIn.Add(uint64(len(p.Buf)))
+			if t.dropUDP.Load() {
+				continue
+			}
+			if d := time.Duration(t.delayNs.Load()); d > 0 {
+				select {
+				case t.delayed <- delayedPacket{p, p.Timestamp.Add(d)}:
+				default: // too many held back: lost
+				}
+				continue
+			}
+			t.deliver(p)
+		case <-t.done:
+			t.drain()
+			return
+		}
+	}
+}
+
+// drain discards what the NetTransport's listeners still hand over until it
+// has shut down, so they are never stuck on a full channel.
+func (t *faultTransport) drain() {
+	for {
+		select {
+		case <-t.inner.PacketCh():
+		case c := <-t.inner.StreamCh():
+			c.Close()
+		case <-t.stopped:
+			return
+		}
+	}
+}
+
+// deliverDelayed hands held-back datagrams to memberlist in arrival order,
+// each once its delay has passed. The receive timestamp becomes the delivery
+// time, as if the node had only now read the datagram.
+func (t *faultTransport) deliverDelayed() {
+	defer t.wg.Done()
+	for {
+		select {
+		case dp := <-t.delayed:
+			if wait := time.Until(dp.at); wait > 0 {
+				timer := time.NewTimer(wait)
+				select {
+				case <-timer.C:
+				case <-t.done:
+					timer.Stop()
+					return
+				}
+			}
+			if t.dropUDP.Load() {
+				continue
+			}
+			dp.p.Timestamp = time.Now()
+			t.deliver(dp.p)
+		case <-t.done:
+			return
+		}
+	}
+}
+
+func (t *faultTransport) deliver(p *ml.Packet) {
+	select {
+	case t.packetCh <- p:
+	case <-t.done:
+	}
+}
+
+func (t *faultTransport) forwardStreams() {
+	defer t.wg.Done()
+	for {
+		select {
+		case c := <-t.inner.StreamCh():
+			select {
+			case t.streamCh <- &countingConn{Conn: c, in: &t.tcpIn, out: &t.tcpOut}:
+			case <-t.done:
+				c.Close()
+				t.drain()
+				return
+			}
+		case <-t.done:
+			t.drain()
+			return
+		}
+	}
+}
+
+func (t *faultTransport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+	return t.inner.FinalAdvertiseAddr(ip, port)
+}
+
+func (t *faultTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	return t.WriteToAddress(b, ml.Address{Addr: addr})
+}
+
+func (t *faultTransport) WriteToAddress(b []byte, a ml.Address) (time.Time, error) {
+	if t.dropUDP.Load() {
+		return time.Now(), nil // lost on the way, as far as the sender can tell
+	}
+	ts, err := t.inner.WriteToAddress(b, a)
+	if err == nil {
+		t.udpOut.Add(uint64(len(b)))
+	}
+	return ts, err
+}
+
+func (t *faultTransport) PacketCh() <-chan *ml.Packet { return t.packetCh }
+
+func (t *faultTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	return t.DialAddressTimeout(ml.Address{Addr: addr}, timeout)
+}
+
+func (t *faultTransport) DialAddressTimeout(a ml.Address, timeout time.Duration) (net.Conn, error) {
+	c, err := t.inner.DialAddressTimeout(a, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, in: &t.tcpIn, out: &t.tcpOut}, nil
+}
+
+func (t *faultTransport) StreamCh() <-chan net.Conn { return t.streamCh }
+
+// IngestPacket and IngestStream are required by 0.2.2's NodeAwareTransport;
+// memberlist itself never calls them.
+func (t *faultTransport) IngestPacket(conn net.Conn, addr net.Addr, now time.Time, shouldClose bool) error {
+	return t.inner.IngestPacket(conn, addr, now, shouldClose)
+}
+
+func (t *faultTransport) IngestStream(conn net.Conn) error { return t.inner.IngestStream(conn) }
+
+// Shutdown stops delivering to memberlist and closes the sockets. While the
+// NetTransport shuts down, the forwarders drain whatever its listeners are
+// still handing over.
+func (t *faultTransport) Shutdown() error {
+	var err error
+	t.stopOnce.Do(func() {
+		close(t.done)
+		err = t.inner.Shutdown()
+		close(t.stopped)
+		t.wg.Wait()
+	})
+	return err
+}
+
+// countingConn adds the bytes read and written on a stream to the node's
+// totals.
+type countingConn struct {
+	net.Conn
+	in, out *atomic.Uint64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.in.Add(uint64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.out.Add(uint64(n))
+	return n, err
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MPL-2.0
+
+// This file is not part of memberlist. tests/interop/_go.ts copies it into the
+// overlay copy of memberlist 0.2.2 (see export_wire.go). It lets the Go peer
+// (tests/interop/go/peer) read the state memberlist keeps for each node: in
+// 0.2.2 the State field of the Node values that Members() and the event
+// delegate hand out is never set, the real one lives in the private record
+// around them. Nothing here changes memberlist's behaviour.
+
+package memberlist
+
+import "time"
+
+// PeerNodeState is one node record as a memberlist instance sees it.
+type PeerNodeState struct {
+	Node        Node // a copy; Node.State is overwritten with State
+	Incarnation uint32
+	State       NodeStateType
+	StateChange time.Time
+}
+
+// PeerNodeStates returns a copy of every node record m holds, dead and left
+// ones included, in m's internal order. It takes m's node lock, so it must
+// not be called from inside a delegate callback.
+func PeerNodeStates(m *Memberlist) []PeerNodeState {
+	m.nodeLock.RLock()
+	defer m.nodeLock.RUnlock()
+	out := make([]PeerNodeState, 0, len(m.nodes))
+	for _, s := range m.nodes {
+		out = append(out, peerCopy(s))
+	}
+	return out
+}
+
+// PeerStateInCallback returns the record behind n when n is the Node that m
+// passed to an EventDelegate callback. memberlist holds its node lock for
+// writing while it runs those callbacks, so this reads without locking and
+// must only be called from inside one. ok is false when n is not one of m's
+// records (m nil, unknown name, or a copy).
+func PeerStateInCallback(m *Memberlist, n *Node) (st PeerNodeState, ok bool) {
+	if m == nil || n == nil {
+		return PeerNodeState{}, false
+	}
+	s, found := m.nodeMap[n.Name]
+	if !found || &s.Node != n {
+		return PeerNodeState{}, false
+	}
+	return peerCopy(s), true
+}
+
+func peerCopy(s *nodeState) PeerNodeState {
+	n := s.Node
+	n.Addr = append([]byte(nil), s.Addr...)
+	n.Meta = append([]byte(nil), s.Meta...)
+	n.State = s.State
+	return PeerNodeState{Node: n, Incarnation: s.Incarnation, State: s.State, StateChange: s.StateChange}
+}
