@@ -565,9 +565,13 @@ export class GoPeer {
     await this.#ok({ cmd: "drop-udp", node, on });
   }
 
-  /** Holds each datagram a node (or `"all"`) receives back for `delayMs` (0: off). */
-  async slow(node: GoNodeRef, delayMs: number): Promise<void> {
-    await this.#ok({ cmd: "slow", node, delayMs });
+  /**
+   * Holds each datagram a node (or `"all"`) receives back for `delayMs` (0: off). With `streams`, inbound
+   * connections too: otherwise memberlist's TCP fallback ping still reaches the node in time and it is never
+   * suspected (unless the prober runs with `--disable-tcp-pings`).
+   */
+  async slow(node: GoNodeRef, delayMs: number, options: { streams?: boolean } = {}): Promise<void> {
+    await this.#ok({ cmd: "slow", node, delayMs, streams: options.streams ?? false });
   }
 
   /**

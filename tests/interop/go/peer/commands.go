@@ -24,7 +24,8 @@ package main
 //	local-state  {node|"all", data: hex}
 //	health       {node}  -> score
 //	drop-udp     {node|"all", on: bool}
-//	slow         {node|"all", delayMs: int}  (0: off)
+//	slow         {node|"all", delayMs: int, streams?: bool}  (0: off; streams: inbound
+//	             connections are held back too, so TCP fallback pings fail as well)
 //	keyring      {node|"all", op: "install"|"use"|"remove"|"list", key?: hex}  -> keys, primary
 //	stats        {}  -> cpuUserMs, cpuSystemMs, heapBytes, goroutines, perNode [...]
 //	exit         {}
@@ -58,6 +59,7 @@ type command struct {
 	Data      *string         `json:"data,omitempty"`
 	Reliable  bool            `json:"reliable,omitempty"`
 	On        *bool           `json:"on,omitempty"`
+	Streams   bool            `json:"streams,omitempty"`
 	DelayMs   *int            `json:"delayMs,omitempty"`
 	Op        string          `json:"op,omitempty"`
 	Key       string          `json:"key,omitempty"`
@@ -171,6 +173,9 @@ func (p *peer) run(c *command) (fields, error) {
 		d := time.Duration(*c.DelayMs) * time.Millisecond
 		return p.forEach(c, false, func(n *node) error {
 			n.t.delayNs.Store(int64(d))
+			if c.Streams || d == 0 {
+				n.t.streamDelayNs.Store(int64(d))
+			}
 			return nil
 		})
 	case "keyring":

@@ -5,7 +5,9 @@ package main
 // faultTransport wraps memberlist's NetTransport for one node. It counts the
 // bytes that cross the node's sockets, and on command it loses every datagram
 // (sent or received, so probes must fall back to TCP) or holds inbound
-// datagrams back for a while (a node too slow to answer probes in time).
+// datagrams back for a while (a node too slow to answer probes in time), and
+// optionally inbound connections too (then the TCP fallback ping fails as
+// well).
 //
 // Byte counts are what crossed the sockets: a datagram dropped on the way out
 // is not counted, one dropped on the way in is (it did arrive).
@@ -29,9 +31,10 @@ type faultTransport struct {
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 
-	dropUDP atomic.Bool
-	delayNs atomic.Int64
-	delayed chan delayedPacket
+	dropUDP       atomic.Bool
+	delayNs       atomic.Int64 // inbound datagrams
+	streamDelayNs atomic.Int64 // inbound connections
+	delayed       chan delayedPacket
 
 	udpIn, udpOut, tcpIn, tcpOut atomic.Uint64
 }
@@ -164,8 +167,13 @@ func (t *faultTransport) forwardStreams() {
 	for {
 		select {
 		case c := <-t.inner.StreamCh():
+			conn := &countingConn{Conn: c, in: &t.tcpIn, out: &t.tcpOut}
+			if d := time.Duration(t.streamDelayNs.Load()); d > 0 {
+				go t.deliverStreamLater(conn, d)
+				continue
+			}
 			select {
-			case t.streamCh <- &countingConn{Conn: c, in: &t.tcpIn, out: &t.tcpOut}:
+			case t.streamCh <- conn:
 			case <-t.done:
 				c.Close()
 				t.drain()
@@ -175,6 +183,24 @@ func (t *faultTransport) forwardStreams() {
 			t.drain()
 			return
 		}
+	}
+}
+
+// deliverStreamLater hands an accepted connection to memberlist after d, as a
+// node busy elsewhere would get to it late.
+func (t *faultTransport) deliverStreamLater(c net.Conn, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-t.done:
+		c.Close()
+		return
+	}
+	select {
+	case t.streamCh <- c:
+	case <-t.done:
+		c.Close()
 	}
 }
 
