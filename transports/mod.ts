@@ -5,12 +5,14 @@
  *
  * {@linkcode createNetTransport} is the backend of the runtime this module
  * loads in, picked once when it loads (no top-level await; every backend is
- * imported, and none touches a runtime global until it is called). Deno and
- * Bun currently get the `node:dgram`/`node:net` backend, which both runtimes
- * implement; their native backends will take over here. To choose a backend
- * yourself, import `@gossip/memberlist/transports/node` (or another backend)
- * directly. The npm package also resolves this subpath to the backend through
- * `deno`, `bun` and `node` export conditions.
+ * imported, and none touches a runtime global until it is called): Deno gets
+ * `@gossip/memberlist/transports/deno` (`Deno.listenDatagram`, `Deno.listen`;
+ * without `--unstable-net` it falls back to the `node:` backend with one
+ * warning), Bun gets `@gossip/memberlist/transports/bun` (`Bun.udpSocket`,
+ * `Bun.listen`), and Node gets `@gossip/memberlist/transports/node`
+ * (`node:dgram`, `node:net`). To choose a backend yourself, import its
+ * subpath directly. The npm package also resolves this subpath to the backend
+ * through `deno`, `bun` and `node` export conditions.
  *
  * Errors are normalised: every runtime reports a taken port as an
  * {@linkcode AddressInUseError} with `code` `"EADDRINUSE"`, a refused dial as
@@ -34,6 +36,8 @@
 
 import { detectRuntime, type RuntimeName } from "../lib/_runtime.ts";
 import type { CreateNetTransport, NetTransport, NetTransportOptions } from "./_net_transport.ts";
+import { createNetTransport as createBunNetTransport } from "./bun/mod.ts";
+import { createNetTransport as createDenoNetTransport } from "./deno/mod.ts";
 import { createNetTransport as createNodeNetTransport } from "./node/mod.ts";
 
 export type { CreateNetTransport, NetTransport, NetTransportOptions } from "./_net_transport.ts";
@@ -46,12 +50,11 @@ export {
   TimeoutError,
 } from "./_errors.ts";
 
-// The backend of each runtime. Deno and Bun run the node:dgram/node:net backend
-// until their native backends exist.
+// The backend of each runtime.
 const BACKENDS: Partial<Record<RuntimeName, CreateNetTransport>> = {
   node: createNodeNetTransport,
-  deno: createNodeNetTransport,
-  bun: createNodeNetTransport,
+  deno: createDenoNetTransport,
+  bun: createBunNetTransport,
 };
 
 function unsupported(_options?: NetTransportOptions): Promise<NetTransport> {
