@@ -63,6 +63,23 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 
 function write(prefix: string, message: string, fields?: LogFields): void {
   const out = (globalThis as unknown as { console?: ConsoleLike }).console;
-  if (fields === undefined) out?.error(prefix, message);
-  else out?.error(prefix, message, fields);
+  out?.error(`${prefix} ${message}${fields === undefined ? "" : formatFields(fields)}`);
+}
+
+/** Formats fields as ` key=value …` on one line; errors show their message, not their stack. */
+export function formatFields(fields: LogFields): string {
+  let s = "";
+  for (const [key, value] of Object.entries(fields)) s += ` ${key}=${formatValue(value)}`;
+  return s;
+}
+
+function formatValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(v.message);
+  if (typeof v === "string") return /^[\w.:\[\]/-]+$/.test(v) ? v : JSON.stringify(v);
+  if (v instanceof Uint8Array) return `0x${Array.from(v, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }

@@ -251,6 +251,24 @@ export function getBroadcasts(m: MemberlistState, overhead: number, limit: numbe
   return toSend;
 }
 
+/**
+ * The broadcasts `getBroadcasts` would pick for a packet, without counting them
+ * as transmitted (memberlist's own queue only; delegates' broadcasts are not
+ * sent to dead nodes).
+ */
+function peekBroadcasts(m: MemberlistState, overhead: number, limit: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let used = 0;
+  for (const q of m.broadcasts.orderedView()) {
+    const free = limit - used - overhead;
+    if (free <= 0) break;
+    if (q.length > free) continue;
+    out.push(q.broadcast.message());
+    used += overhead + q.length;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- schedules
 
 /**
@@ -647,7 +665,12 @@ export function gossip(m: MemberlistState): void {
 
   const bytesAvail = c.udpBufferSize - COMPOUND_HEADER_OVERHEAD - packetOverhead(m.wire, true);
   for (const node of targets) {
-    const msgs = getBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail);
+    // Gossip to the dead gives a wrongly declared node the chance to refute; unlike
+    // Go, it does not spend the messages' retransmissions, which in small clusters
+    // left live nodes without a leave or an alive (the dead node soaked them up).
+    const msgs = node.state === NodeState.Dead
+      ? peekBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail)
+      : getBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail);
     if (msgs.length === 0) break;
     const packets = msgs.length === 1 ? msgs : makeCompoundMessages(msgs);
     for (const packet of packets) {

@@ -795,8 +795,11 @@ describe("encryption", () => {
     await c.advance(5);
     assert.equal(strict.logger.find("warn", "Dropped packet: Cannot decrypt payload"), 2);
     // lax reads both as plaintext: the sealed one is garbage, the plain ping is acked.
+    // (The garbage starts with the version byte 1, an indirect ping, followed by a random
+    // nonce: it almost always fails to decode, but a nonce starting with 0xc0 or 0x80
+    // decodes as an empty request, so the count is 0 or 1.)
     assert.equal(lax.logger.find("warn", "Dropped packet"), 0);
-    assert.equal(lax.logger.find("warn", "Dropped message (type 1)"), 1);
+    assert.ok(lax.logger.find("warn", "Dropped message (type 1)") <= 1);
     assert.equal(good.messages().length, 1);
     good.send(to(strict), sealPacket(p(strict), wireWithKey(KEY1), false));
     await c.advance(5);

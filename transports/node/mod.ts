@@ -197,7 +197,21 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
         send(b: Uint8Array, host: string, toPort: number, onError: (err: unknown) => void): void {
           try {
             sock.send(b, toPort, host, (err: Error | null) => {
-              if (err) onError(err);
+              if (!err) return;
+              // Bun turns on IP_RECVERR: the ICMP "port unreachable" of an earlier send to a
+              // dead node comes back as ECONNREFUSED on the next send, and that datagram is
+              // dropped. The error is consumed by then, so send it again, once.
+              if (isUnreachable(err)) {
+                try {
+                  sock.send(b, toPort, host, (again: Error | null) => {
+                    if (again) onError(again);
+                  });
+                } catch (again) {
+                  onError(again);
+                }
+                return;
+              }
+              onError(err);
             });
           } catch (err) {
             onError(err);
@@ -253,6 +267,11 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
       },
     },
   };
+}
+
+function isUnreachable(err: Error): boolean {
+  const code = errorCode(err);
+  return code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH";
 }
 
 function udpError(logger: Logger, err: Error): void {
