@@ -344,6 +344,22 @@ export function transportCompliance(
         assert.equal(str(ib.packets[0]!.buf), "still here");
       });
 
+      it("delivers a datagram sent right after one to a port nobody listens on", async () => {
+        // memberlist sends to dead nodes all the time (gossip to the dead, probes): on Bun the
+        // ICMP refusal surfaces on the next send, which must not lose that next datagram.
+        const a = await create();
+        const b = await create();
+        const ib = listen(b);
+        listen(a);
+        const port = await deadPort(() => create());
+        for (let i = 0; i < 10; i++) {
+          a.writeTo(Uint8Array.of(i), { addr: `127.0.0.1:${port}`, name: "gone" });
+          a.writeTo(Uint8Array.of(100 + i), at(b));
+          await sleep(5);
+        }
+        await waitFor(() => ib.packets.length === 10, { what: "every datagram sent after a refusal" });
+      });
+
       it("writeTo() throws TypeError for a destination that is not ip:port", async () => {
         const a = await create();
         assert.throws(() => a.writeTo(Uint8Array.of(1), { addr: "127.0.0.1", name: "" }), TypeError);

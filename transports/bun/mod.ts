@@ -364,6 +364,17 @@ class UdpSender {
     try {
       return this.sock!.send(d.b, d.port, d.host);
     } catch (err) {
+      // Bun turns on IP_RECVERR: the ICMP "port unreachable" of an earlier send to a dead
+      // node is thrown by the next send, and that datagram is not sent. The error is
+      // consumed by then, so send it again, once.
+      if (err instanceof Error && isUnreachable(err)) {
+        try {
+          return this.sock!.send(d.b, d.port, d.host);
+        } catch (again) {
+          d.onError(again);
+          return true;
+        }
+      }
       d.onError(err);
       return true;
     }
@@ -383,6 +394,11 @@ class UdpSender {
     this.#queue = [];
     this.#head = 0;
   }
+}
+
+function isUnreachable(err: Error): boolean {
+  const code = errorCode(err);
+  return code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH";
 }
 
 function udpError(logger: Logger, err: Error): void {
