@@ -9,6 +9,7 @@
 // (tools/demo.mjs installs what is missing and picks the runtime; this file is the demo.)
 import { defaultLocalConfig, Keyring, Memberlist, type Node, NodeState } from "../mod.ts";
 import { detectRuntime } from "../lib/_runtime.ts";
+import { formatFields, type LogFields, type Logger } from "../lib/logging.ts";
 
 const args = globalThis.process?.argv.slice(2) ?? [];
 const count = Math.max(3, Math.min(64, Number(args[args.indexOf("--nodes") + 1] ?? 5) || 5));
@@ -24,6 +25,13 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs: number
     await new Promise((r) => setTimeout(r, 20));
   }
   return performance.now() - t0;
+}
+
+/** Warnings and errors of a node go into the timeline, under its name. */
+function timelineLogger(name: string): Logger {
+  const line = (level: string) => (message: string, fields?: LogFields) =>
+    say(name, `[${level}] ${message}${fields === undefined ? "" : formatFields(fields)}`);
+  return { debug() {}, info() {}, warn: line("WARN"), error: line("ERR") };
 }
 
 const key = crypto.getRandomValues(new Uint8Array(32));
@@ -45,6 +53,7 @@ for (let i = 0; i < count; i++) {
     bindPort: 0,
     keyring,
     delegate: { nodeMeta: () => new TextEncoder().encode(meta.get(name)) },
+    logger: timelineLogger(name),
   });
   nodes.push(ml);
   say(name, `up at ${ml.localNode().address}`);
