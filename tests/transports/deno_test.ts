@@ -10,12 +10,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detectRuntime } from "../../lib/_runtime.ts";
-import type { Logger } from "../../lib/logging.ts";
+import { type Logger, silentLogger } from "../../lib/logging.ts";
+import type { Packet } from "../../lib/transport.ts";
 import { createNetTransport } from "../../transports/deno/mod.ts";
 import * as denoBackend from "../../transports/deno/mod.ts";
 import * as picked from "../../transports/mod.ts";
 import { clusterOverSockets } from "./_cluster_over_sockets.ts";
-import { transportCompliance } from "./_compliance.ts";
+import { transportCompliance, waitFor } from "./_compliance.ts";
 
 const runtime = detectRuntime();
 const skip = runtime === "deno" ? false : `the Deno backend runs only on Deno, not on ${runtime}`;
@@ -46,6 +47,30 @@ describe("Deno backend", { skip }, () => {
     const t = await createNetTransport({ bindAddrs: ["127.0.0.1"], bindPort: 0, logger });
     await t.shutdown();
     assert.deepEqual(warnings, []);
+  });
+
+  it("a reply sent from a packet handler leaves at once, not on a >= 1 ms timer: 500 ping-pong hops take well under 500 ms", async () => {
+    const options = { bindAddrs: ["127.0.0.1"], bindPort: 0, logger: silentLogger };
+    const a = await createNetTransport(options);
+    const b = await createNetTransport(options);
+    let hops = 0;
+    const echo = (self: typeof a) => ({
+      packet: (p: Packet) => {
+        if (++hops < 500) self.writeTo(p.buf, { addr: p.from, name: "" });
+      },
+      stream: (c: { close(): void }) => c.close(),
+    });
+    a.setHandlers(echo(a));
+    b.setHandlers(echo(b));
+    try {
+      const start = Date.now();
+      a.writeTo(Uint8Array.of(1), { addr: `127.0.0.1:${b.port}`, name: "b" });
+      await waitFor(() => hops >= 500, { what: "500 hops" });
+      const took = Date.now() - start;
+      assert.ok(took < 250, `500 hops took ${took} ms`);
+    } finally {
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    }
   });
 
   it("without --unstable-net falls back to node:dgram/node:net and warns once, saying how to enable it", async () => {
