@@ -187,6 +187,27 @@ describe(`serf agents (serf ${serfVersion() ?? "missing"}, memberlist 0.2.2 insi
     );
   }
 
+  it("a TS node with memberlist's default delegate versions (0 in [0, 0]) cannot join serf", {
+    timeout: 60_000,
+  }, async () => {
+    const [s1, s2] = await startCluster(undefined);
+    const [ts] = await startNode("ts-no-versions", {
+      delegateProtocolVersion: 0,
+      delegateProtocolMin: 0,
+      delegateProtocolMax: 0,
+    });
+    // Push/pull's version check (spec §7.4): serf's nodes speak 5, outside our [0, 0], and we speak 0,
+    // outside serf's [2, 5]; both sides refuse the merge.
+    await assert.rejects(ts.join([s1.address]), (err: unknown) => {
+      assert.ok(err instanceof JoinError);
+      assert.match(String(err.errors[0]), /version/i);
+      return true;
+    });
+    for (const a of [s1, s2]) {
+      assert.deepEqual((await a.members()).map((m) => m.name).sort(), ["serf-1", "serf-2"]);
+    }
+  });
+
   it("keys: a TS node with another key or none cannot join an encrypted serf cluster; 16-byte keys work", {
     timeout: 60_000,
   }, async () => {
