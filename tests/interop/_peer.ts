@@ -137,6 +137,8 @@ export interface GoMember {
   readonly incarnation: number;
   /** When the state last changed, ms since the Unix epoch. */
   readonly stateChange: number;
+  /** The protocol versions the record holds: `[pMin, pMax, pCur, dMin, dMax, dCur]`. */
+  readonly vsn: readonly number[];
 }
 
 /** Bytes that crossed one node's sockets (see `tests/interop/go/peer/transport.go`). */
@@ -180,6 +182,8 @@ export interface GoPeerOptions {
   readonly history?: boolean;
   /** memberlist logs to stderr (`--log`); stderr is kept (its tail shows in errors). @default {false} */
   readonly log?: boolean;
+  /** Keep go-metrics counters for {@linkcode GoPeer.counters} (`--metrics`). @default {false} */
+  readonly metrics?: boolean;
   /** Called with every chunk of the peer's stderr, e.g. to forward it. */
   readonly onStderr?: (text: string) => void;
   /** A binary from {@linkcode buildGoPeer}; built (or taken from the cache) when absent. */
@@ -305,6 +309,7 @@ export class GoPeer {
       args.push("--events", typeof options.events === "string" ? options.events : options.events.join(","));
     }
     if (options.log) args.push("--log");
+    if (options.metrics) args.push("--metrics");
     args.push(...(options.flags ?? []));
 
     installExitHook();
@@ -560,9 +565,12 @@ export class GoPeer {
     return r["score"] as number;
   }
 
-  /** Loses every datagram a node (or `"all"`) sends or receives, while `on`. */
-  async dropUdp(node: GoNodeRef, on: boolean): Promise<void> {
-    await this.#ok({ cmd: "drop-udp", node, on });
+  /**
+   * Loses every datagram a node (or `"all"`) sends or receives, while `on`. With `addrs` (`"ip:port"`), only
+   * the datagrams exchanged with those addresses: `on` adds them to the node's list, `!on` takes them off.
+   */
+  async dropUdp(node: GoNodeRef, on: boolean, options: { addrs?: readonly string[] } = {}): Promise<void> {
+    await this.#ok({ cmd: "drop-udp", node, on, ...(options.addrs?.length ? { addrs: options.addrs } : {}) });
   }
 
   /**
@@ -586,6 +594,18 @@ export class GoPeer {
   ): Promise<{ keys: string[]; primary: string }> {
     const r = await this.#ok({ cmd: "keyring", node, op, ...(key ? { key: toHex(key) } : {}) });
     return { keys: r["keys"] as string[], primary: r["primary"] as string };
+  }
+
+  /**
+   * The go-metrics counters of the whole process, summed over its nodes (memberlist 0.2.2 has no metric
+   * labels): `memberlist.msg.suspect` counts every alive -> suspect transition any node made. Needs
+   * `metrics: true`.
+   *
+   * @returns counter name (`memberlist.msg.suspect`) -> total; a counter never incremented is absent
+   */
+  async counters(): Promise<Record<string, number>> {
+    const r = await this.#ok({ cmd: "counters" });
+    return r["counters"] as Record<string, number>;
   }
 
   /** CPU time, heap and per-node socket traffic of the peer process. */

@@ -14,7 +14,8 @@ package main
 //
 //	join         {node|"all", addrs?: ["ip:port"|"name/ip:port"...]}  -> joined
 //	             (no addrs: the address of node 0, which then does nothing)
-//	members      {node, all?: bool}  -> members [{name, addr, port, meta, state, incarnation}]
+//	members      {node, all?: bool}  -> members [{name, addr, port, meta, state, incarnation,
+//	             stateChange, vsn: [pMin, pMax, pCur, dMin, dMax, dCur]}]
 //	             (all: dead and left records too)
 //	leave        {node|"all", timeoutMs?, shutdown?: bool (true)}
 //	shutdown     {node|"all"}   (no leave message)
@@ -23,11 +24,14 @@ package main
 //	broadcast    {node|"all", data: hex}
 //	local-state  {node|"all", data: hex}
 //	health       {node}  -> score
-//	drop-udp     {node|"all", on: bool}
+//	drop-udp     {node|"all", on: bool, addrs?: ["ip:port"...]}  (addrs: only the
+//	             datagrams exchanged with these addresses, added with on, removed without)
 //	slow         {node|"all", delayMs: int, streams?: bool}  (0: off; streams: inbound
 //	             connections are held back too, so TCP fallback pings fail as well)
 //	keyring      {node|"all", op: "install"|"use"|"remove"|"list", key?: hex}  -> keys, primary
 //	stats        {}  -> cpuUserMs, cpuSystemMs, heapBytes, goroutines, perNode [...]
+//	counters     {}  -> counters {"memberlist.msg.suspect": n, ...}: go-metrics counters of
+//	             the whole process (every node), kept only with --metrics
 //	exit         {}
 
 import (
@@ -163,7 +167,11 @@ func (p *peer) run(c *command) (fields, error) {
 			return nil, errors.New("drop-udp needs \"on\": true or false")
 		}
 		return p.forEach(c, false, func(n *node) error {
-			n.t.dropUDP.Store(*c.On)
+			if len(c.Addrs) > 0 {
+				n.t.setDropPeers(c.Addrs, *c.On)
+			} else {
+				n.t.dropUDP.Store(*c.On)
+			}
 			return nil
 		})
 	case "slow":
@@ -182,6 +190,11 @@ func (p *peer) run(c *command) (fields, error) {
 		return p.keyring(c)
 	case "stats":
 		return p.stats(), nil
+	case "counters":
+		if p.metrics == nil {
+			return nil, errors.New("counters needs the peer started with --metrics")
+		}
+		return fields{"counters": p.metrics.snapshot()}, nil
 	case "":
 		return nil, errors.New("missing \"cmd\"")
 	}
@@ -353,6 +366,7 @@ type memberInfo struct {
 	State       string  `json:"state"`
 	Incarnation uint32  `json:"incarnation"`
 	StateChange float64 `json:"stateChange"`
+	Vsn         []int   `json:"vsn"`
 }
 
 func (p *peer) members(c *command) (fields, error) {
@@ -375,6 +389,8 @@ func (p *peer) members(c *command) (fields, error) {
 			State:       stateName(s.State),
 			Incarnation: s.Incarnation,
 			StateChange: unixMs(s.StateChange),
+			Vsn: []int{int(s.Node.PMin), int(s.Node.PMax), int(s.Node.PCur),
+				int(s.Node.DMin), int(s.Node.DMax), int(s.Node.DCur)},
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -8,7 +8,7 @@
 // in commands.go.
 //
 //	peer [--nodes N | --names a,b,c] [--name-prefix go-] [--bind 127.0.0.1]
-//	     [--port P] [--profile lan|wan|local] [overrides...] [--log]
+//	     [--port P] [--profile lan|wan|local] [overrides...] [--log] [--metrics]
 //
 // Once every node is up it writes {"event":"ready","nodes":[...]}. On EOF on
 // stdin, or the exit command, it shuts every node down (without a leave) and
@@ -59,6 +59,7 @@ type options struct {
 	keys       keyList
 	meta       []byte
 	log        bool
+	metrics    bool
 	events     map[string]bool
 	applyFlags func(*ml.Config) // the overrides given on the command line
 }
@@ -100,6 +101,7 @@ func parseFlags() *options {
 	verifyOut := fs.Bool("gossip-verify-outgoing", true, "GossipVerifyOutgoing")
 	meta := fs.String("meta", "", "initial node meta in hex")
 	fs.BoolVar(&o.log, "log", false, "memberlist logs to stderr")
+	fs.BoolVar(&o.metrics, "metrics", false, "keep go-metrics counters (read with the counters command)")
 	events := fs.String("events", "all", "event kinds written: all, none, or a list of join,leave,update,msg,merge")
 	fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
@@ -239,6 +241,7 @@ type peer struct {
 	nodes    []*node
 	out      *output
 	opts     *options
+	metrics  *counterSink   // nil without --metrics
 	inflight sync.WaitGroup // commands still running
 	exitMu   sync.Once
 }
@@ -347,6 +350,13 @@ type readyNode struct {
 func main() {
 	o := parseFlags()
 	p := &peer{opts: o, out: newOutput(os.Stdout, o.events)}
+	if o.metrics {
+		sink, err := installCounterSink()
+		if err != nil {
+			fail("cannot install the metrics sink: %v", err)
+		}
+		p.metrics = sink
+	}
 	p.nodes = make([]*node, o.nodes)
 	ready := make([]readyNode, o.nodes)
 	for i := range p.nodes {

@@ -4,7 +4,8 @@ package main
 
 // faultTransport wraps memberlist's NetTransport for one node. It counts the
 // bytes that cross the node's sockets, and on command it loses every datagram
-// (sent or received, so probes must fall back to TCP) or holds inbound
+// (sent or received, so probes must fall back to TCP), or only those
+// exchanged with given addresses (so probes must go through a relay), or holds inbound
 // datagrams back for a while (a node too slow to answer probes in time), and
 // optionally inbound connections too (then the TCP fallback ping fails as
 // well).
@@ -32,8 +33,10 @@ type faultTransport struct {
 	wg       sync.WaitGroup
 
 	dropUDP       atomic.Bool
-	delayNs       atomic.Int64 // inbound datagrams
-	streamDelayNs atomic.Int64 // inbound connections
+	dropMu        sync.RWMutex
+	dropFrom      map[string]bool // "ip:port": datagrams to and from these are lost
+	delayNs       atomic.Int64    // inbound datagrams
+	streamDelayNs atomic.Int64    // inbound connections
 	delayed       chan delayedPacket
 
 	udpIn, udpOut, tcpIn, tcpOut atomic.Uint64
@@ -89,13 +92,36 @@ func newFaultTransport(addr string, port int, logger *log.Logger) (*faultTranspo
 
 func (t *faultTransport) port() int { return t.inner.GetAutoBindPort() }
 
+// setDropPeers starts (on) or stops losing the datagrams exchanged with the
+// given "ip:port" addresses, on top of dropUDP.
+func (t *faultTransport) setDropPeers(addrs []string, on bool) {
+	t.dropMu.Lock()
+	defer t.dropMu.Unlock()
+	if t.dropFrom == nil {
+		t.dropFrom = map[string]bool{}
+	}
+	for _, a := range addrs {
+		if on {
+			t.dropFrom[a] = true
+		} else {
+			delete(t.dropFrom, a)
+		}
+	}
+}
+
+func (t *faultTransport) dropsPeer(addr string) bool {
+	t.dropMu.RLock()
+	defer t.dropMu.RUnlock()
+	return len(t.dropFrom) > 0 && t.dropFrom[addr]
+}
+
 func (t *faultTransport) forwardPackets() {
 	defer t.wg.Done()
 	for {
 		select {
 		case p := <-t.inner.PacketCh():
 			t.udpIn.Add(uint64(len(p.Buf)))
-			if t.dropUDP.Load() {
+			if t.dropUDP.Load() || t.dropsPeer(p.From.String()) {
 				continue
 			}
 			if d := time.Duration(t.delayNs.Load()); d > 0 {
@@ -144,7 +170,7 @@ func (t *faultTransport) deliverDelayed() {
 					return
 				}
 			}
-			if t.dropUDP.Load() {
+			if t.dropUDP.Load() || t.dropsPeer(dp.p.From.String()) {
 				continue
 			}
 			dp.p.Timestamp = time.Now()
@@ -213,7 +239,7 @@ func (t *faultTransport) WriteTo(b []byte, addr string) (time.Time, error) {
 }
 
 func (t *faultTransport) WriteToAddress(b []byte, a ml.Address) (time.Time, error) {
-	if t.dropUDP.Load() {
+	if t.dropUDP.Load() || t.dropsPeer(a.Addr) {
 		return time.Now(), nil // lost on the way, as far as the sender can tell
 	}
 	ts, err := t.inner.WriteToAddress(b, a)
