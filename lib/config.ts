@@ -170,7 +170,10 @@ export interface Config {
 
   /**
    * Accept unlabelled input as if it carried this node's label (and reject
-   * labelled input), for rolling a label out across a running cluster.
+   * labelled input, as a "double label"), for a transport that checks and
+   * strips label headers itself (Go `SkipInboundLabelCheck`). Output is still
+   * labelled, and nodes without a label drop it, so this alone does not let
+   * labelled and unlabelled nodes talk both ways.
    *
    * @default {false}
    */

@@ -162,7 +162,8 @@ export interface LabelPolicy {
   label: Uint8Array;
   /**
    * Accept unlabelled input as if it carried the configured label, and reject
-   * labelled input (Go `SkipInboundLabelCheck`), for rolling a label out.
+   * labelled input (Go `SkipInboundLabelCheck`), for a transport that checks
+   * and strips label headers itself.
    */
   skipInboundLabelCheck: boolean;
 }
