@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
 //
-// `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node] [--suite wire]`
+// `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node] [--suite wire,cluster]
+//                  [--cluster-nodes 32,128] [--steady-seconds 30]`
 //
 // Runs each benchmark on every runtime and, in the same run, the same operations in
 // Go memberlist 0.2.2 (bench/go/*, built against Debian's sources), then reports
@@ -26,7 +27,7 @@ const json = args.includes("--json");
 const seconds = Number(opt("seconds", "1"));
 const rounds = Number(opt("rounds", "3"));
 const runtimes = opt("runtimes", "deno,bun,node").split(",");
-const suites = opt("suite", "wire").split(",");
+const suites = opt("suite", "wire,cluster").split(",");
 const log = (...a) => { if (!json) console.error(...a); };
 
 function run(cmd, argv, env = {}) {
@@ -60,8 +61,48 @@ const SUITES = {
   },
 };
 
+// The cluster suite: N nodes in one process per runtime, beside N Go nodes in one Go process
+// (bench/cluster.ts). One run each; the ratios compare with Go's figures of the same run.
+async function clusterSuite() {
+  const out = [];
+  const sizes = opt("cluster-nodes", "32,128").split(",").map(Number);
+  const steady = opt("steady-seconds", "30");
+  for (const n of sizes) {
+    const common = ["--nodes", String(n), "--steady-seconds", steady];
+    log(`cluster: ${n} Go nodes`);
+    const [go] = run(`${root}node_modules/.bin/deno`, ["run", "-A", "bench/cluster.ts", "--impl", "go", ...common]);
+    out.push({ suite: "cluster", ...go });
+    for (const rt of runtimes) {
+      log(`cluster: ${n} TS nodes on ${rt}`);
+      const cmd = {
+        deno: [`${root}node_modules/.bin/deno`, ["run", "-A", "bench/cluster.ts", ...common]],
+        bun: [`${root}node_modules/.bin/bun`, ["bench/cluster.ts", ...common]],
+        node: [process.execPath, ["build/bench/cluster.js", ...common]],
+      }[rt];
+      const [ts] = run(cmd[0], cmd[1]);
+      const ratio = (a, b) => (a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100);
+      out.push({
+        suite: "cluster",
+        ...ts,
+        vsGo: {
+          cpuPerNodePerSec: ratio(ts.cpuPerNodePerSec, go.cpuPerNodePerSec),
+          bytesPerNodePerSec: ratio(ts.bytesPerNodePerSec, go.bytesPerNodePerSec),
+          detectionMedian: ratio(ts.detection?.median ?? null, go.detection?.median ?? null),
+          convergeMs: ratio(ts.convergeMs, go.convergeMs),
+          heapPerNodeBytes: ratio(ts.heapPerNodeBytes, go.heapPerNodeBytes),
+        },
+      });
+    }
+  }
+  return out;
+}
+
 const results = [];
 for (const suite of suites) {
+  if (suite === "cluster") {
+    results.push(...(await clusterSuite()));
+    continue;
+  }
   const def = SUITES[suite];
   if (def === undefined) throw new Error(`unknown suite "${suite}"`);
   const [goBin, goArgs] = def.go();
@@ -105,6 +146,8 @@ for (const suite of suites) {
 }
 
 if (json) {
+  for (const r of results) console.log(JSON.stringify(r));
+} else if (suites.includes("cluster")) {
   for (const r of results) console.log(JSON.stringify(r));
 } else {
   console.log(`${"suite".padEnd(6)} ${"op".padEnd(20)} ${"runtime".padEnd(8)} ${"ops/s".padStart(12)} ${"Go ops/s".padStart(12)} ${"× Go".padStart(6)}`);

@@ -206,6 +206,7 @@ export class Memberlist {
         handoffScheduled: false,
         pushPullReq: 0,
         tickers: [],
+        wakeGossip: null,
         probing: false,
         probeTickPending: false,
         inflight: new Set(),

@@ -127,6 +127,8 @@ export interface MemberlistState {
   pushPullReq: number;
   /** Scheduler timers (probe, gossip, push/pull, queue check). */
   tickers: TimerHandle[];
+  /** Restarts the gossip ticker when it went idle for lack of anything to send; null while it runs. */
+  wakeGossip: (() => void) | null;
   /** Whether a probe round is running, and whether a tick arrived meanwhile. */
   probing: boolean;
   probeTickPending: boolean;
@@ -222,6 +224,7 @@ function vsnOf(r: NodeRecord): Uint8Array {
 /** Queues one of memberlist's own messages for gossip, named after a node (Go `encodeBroadcastNotify`). */
 function broadcast(m: MemberlistState, node: string, msg: Uint8Array, notify: (() => void) | null = null): void {
   m.broadcasts.queueBroadcast(new MemberlistBroadcast(node, msg, notify));
+  m.wakeGossip?.();
 }
 
 /**
@@ -283,7 +286,10 @@ export function schedule(m: MemberlistState): void {
   }
   if (c.gossipInterval > 0 && c.gossipNodes > 0) {
     const stagger = Math.floor(m.config.random() * c.gossipInterval);
-    startTicker(m, c.gossipInterval, stagger, () => gossip(m));
+    // With nothing queued and no delegate broadcasts, a gossip tick sends nothing (as in Go);
+    // the ticker then sleeps until something is queued instead of waking the process for nothing.
+    const idle = c.delegate?.getBroadcasts === undefined ? () => m.broadcasts.numQueued() === 0 : undefined;
+    startTicker(m, c.gossipInterval, stagger, () => gossip(m), idle);
   }
   if (c.pushPullInterval > 0) track(m, pushPullLoop(m));
   if (c.queueCheckInterval > 0) {
@@ -293,22 +299,46 @@ export function schedule(m: MemberlistState): void {
   }
 }
 
-/** A fixed-rate ticker on the injected clock: first tick after `first` ms, then every `interval`. */
-function startTicker(m: MemberlistState, interval: number, first: number, fn: () => void): void {
+/**
+ * A fixed-rate ticker on the injected clock: first tick after `first` ms, then
+ * every `interval`. With `idle`, a tick after which `idle()` holds does not
+ * re-arm: the ticker sleeps until `m.wakeGossip()` (only the gossip ticker is
+ * idle-aware), and then resumes on its original phase.
+ */
+function startTicker(
+  m: MemberlistState,
+  interval: number,
+  first: number,
+  fn: () => void,
+  idle?: () => boolean,
+): void {
   const slot = m.tickers.length;
   let next = m.config.clock.now() + first;
+  const arm = (now: number) => {
+    m.tickers[slot] = m.config.clock.setTimeout(tick, next - now);
+  };
   const tick = () => {
     if (m.shutdown) return;
     next += interval;
     // A tick that comes late (a busy process) is not repeated to catch up, as Go's ticker drops ticks.
     const now = m.config.clock.now();
     if (next <= now) next = now + interval;
-    m.tickers[slot] = m.config.clock.setTimeout(tick, next - now);
     try {
       fn();
     } catch (err) {
       log(m, "error", "Scheduled task failed", { error: err });
     }
+    if (idle?.() === true) {
+      m.wakeGossip = () => {
+        m.wakeGossip = null;
+        const at = m.config.clock.now();
+        if (next <= at) next += Math.ceil((at - next) / interval) * interval;
+        if (next <= at) next += interval;
+        arm(at);
+      };
+      return;
+    }
+    arm(now);
   };
   m.tickers[slot] = m.config.clock.setTimeout(tick, first);
 }
@@ -317,6 +347,7 @@ function startTicker(m: MemberlistState, interval: number, first: number, fn: ()
 export function deschedule(m: MemberlistState): void {
   for (const t of m.tickers) t.cancel();
   m.tickers.length = 0;
+  m.wakeGossip = null;
 }
 
 /** Keeps a background promise in `inflight` until it settles; shutdown waits for these. */

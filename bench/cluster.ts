@@ -1,0 +1,183 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+//
+// The cluster benchmark: N nodes in one process on loopback (real UDP/TCP, local
+// profile), either ours on this runtime (--impl ts) or Go memberlist 0.2.2 in one Go
+// process driven through tests/interop/go/peer (--impl go). Measures, in order:
+//   join convergence  all N-1 nodes join node 0 at once; ms until every node sees N members
+//   steady state      after --settle-seconds (default 10) of calm, CPU seconds per node
+//                     per second and UDP+TCP bytes sent per node per second, over
+//                     --steady-seconds (default 30); heap per node
+//   failure detection the last node is killed (no leave); ms until each other node
+//                     declares it dead (first, median, last)
+// Prints one JSON line. Run through `npm run bench -- --suite cluster`.
+import process from "node:process";
+import { defaultLocalConfig, Memberlist, type Metrics, NodeState } from "../mod.ts";
+import { detectRuntime } from "../lib/_runtime.ts";
+import { silentLogger } from "../lib/logging.ts";
+import { GoPeer } from "../tests/interop/_peer.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const impl = opt("impl", "ts");
+const nodes = Number(opt("nodes", "32"));
+const steadySeconds = Number(opt("steady-seconds", "30"));
+const convergeTimeoutMs = Number(opt("converge-timeout-ms", "90000"));
+// After convergence, let join traffic (alive gossip, follow-up push/pulls) die down before measuring.
+const settleSeconds = Number(opt("settle-seconds", "10"));
+const detectTimeoutMs = 60_000;
+// Config overrides for experiments, as JSON (ours only).
+const overrides = JSON.parse(opt("config", "{}")) as Record<string, unknown>;
+
+interface Report {
+  lang: "ts" | "go";
+  runtime: string;
+  nodes: number;
+  convergeMs: number | null;
+  detection: { first: number; median: number; last: number; count: number } | null;
+  cpuPerNodePerSec: number;
+  /** The user-space share of that CPU time. */
+  cpuUserShare: number;
+  bytesPerNodePerSec: number;
+  heapPerNodeBytes: number;
+  steadySeconds: number;
+}
+
+function summary(times: number[], expected: number): Report["detection"] {
+  if (times.length === 0) return null;
+  const t = [...times].sort((a, b) => a - b);
+  return {
+    first: Math.round(t[0]!),
+    median: Math.round(t[Math.floor((t.length - 1) / 2)]!),
+    last: Math.round(t[t.length - 1]!),
+    count: Math.min(t.length, expected),
+  };
+}
+
+async function poll(predicate: () => boolean, timeoutMs: number): Promise<number | null> {
+  const start = performance.now();
+  while (!predicate()) {
+    if (performance.now() - start > timeoutMs) return null;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - start;
+}
+
+/** Counts the bytes memberlist hands to its sockets (Go's udp.sent and tcp.sent). */
+class ByteCounter implements Metrics {
+  bytes = 0;
+  incrCounter(key: readonly string[], value: number): void {
+    if (key[2] === "sent" && (key[1] === "udp" || key[1] === "tcp")) this.bytes += value;
+  }
+  setGauge(): void {}
+  addSample(): void {}
+  measureSince(): void {}
+}
+
+async function runTs(): Promise<Report> {
+  const counter = new ByteCounter();
+  const members: Memberlist[] = [];
+  for (let i = 0; i < nodes; i++) {
+    members.push(await Memberlist.create({
+      ...defaultLocalConfig(),
+      name: `ts-${i}`,
+      bindAddr: "127.0.0.1",
+      bindPort: 0,
+      logger: silentLogger,
+      metrics: counter,
+      ...overrides,
+    }));
+  }
+  const seed = members[0]!.localNode().address;
+  const joined = performance.now();
+  await Promise.all(members.slice(1).map((m) => m.join([seed])));
+  const left = convergeTimeoutMs - (performance.now() - joined);
+  const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
+  const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
+
+  await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+  const heapPerNodeBytes = Math.round(process.memoryUsage().heapUsed / nodes);
+  const cpu0 = process.cpuUsage();
+  const bytes0 = counter.bytes;
+  await new Promise((r) => setTimeout(r, steadySeconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const bytes = counter.bytes - bytes0;
+
+  const victim = members[nodes - 1]!;
+  const name = victim.localNode().name;
+  const times: number[] = [];
+  const killedAt = performance.now();
+  for (const m of members.slice(0, -1)) {
+    m.addEventListener("leave", (e) => {
+      if (e.node.name === name && e.node.state === NodeState.Dead) times.push(performance.now() - killedAt);
+    }, { once: true });
+  }
+  await victim.shutdown();
+  await poll(() => times.length >= nodes - 1, detectTimeoutMs);
+  await Promise.all(members.slice(0, -1).map((m) => m.shutdown()));
+  return {
+    lang: "ts",
+    runtime: detectRuntime(),
+    nodes,
+    convergeMs,
+    detection: summary(times, nodes - 1),
+    cpuPerNodePerSec: (cpu.user + cpu.system) / 1e6 / nodes / steadySeconds,
+    cpuUserShare: Math.round((cpu.user / (cpu.user + cpu.system)) * 100) / 100,
+    bytesPerNodePerSec: Math.round(bytes / nodes / steadySeconds),
+    heapPerNodeBytes,
+    steadySeconds,
+  };
+}
+
+async function runGo(): Promise<Report> {
+  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false });
+  try {
+    const names = peer.nodes.map((n) => n.name);
+    const known = new Map(names.map((n) => [n, new Set<string>([n])]));
+    const deadTimes: number[] = [];
+    let killedAt = 0;
+    const victim = names[nodes - 1]!;
+    peer.on((e) => {
+      if (e.event === "join") known.get(e.observer)?.add(e.node);
+      else if (e.event === "leave" && e.node === victim && killedAt > 0 && e.state !== "left") {
+        deadTimes.push(performance.now() - killedAt);
+      }
+    });
+    const seed = peer.nodes[0]!.address;
+    const joined = performance.now();
+    await Promise.all(names.slice(1).map((_, i) => peer.join(i + 1, [seed])));
+    const left = convergeTimeoutMs - (performance.now() - joined);
+    const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
+    const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
+
+    await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+    const s0 = await peer.stats();
+    await new Promise((r) => setTimeout(r, steadySeconds * 1000));
+    const s1 = await peer.stats();
+    const sent = (s: typeof s0) => s.perNode.reduce((sum, n) => sum + n.udpOut + n.tcpOut, 0);
+    const cpuMs = s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs;
+
+    killedAt = performance.now();
+    await peer.kill(nodes - 1);
+    await poll(() => deadTimes.length >= nodes - 1, detectTimeoutMs);
+    return {
+      lang: "go",
+      runtime: "go",
+      nodes,
+      convergeMs,
+      detection: summary(deadTimes, nodes - 1),
+      cpuPerNodePerSec: cpuMs / 1000 / nodes / steadySeconds,
+      cpuUserShare: Math.round(((s1.cpuUserMs - s0.cpuUserMs) / cpuMs) * 100) / 100,
+      bytesPerNodePerSec: Math.round((sent(s1) - sent(s0)) / nodes / steadySeconds),
+      heapPerNodeBytes: Math.round(s1.heapBytes / nodes),
+      steadySeconds,
+    };
+  } finally {
+    await peer.close();
+  }
+}
+
+const report = impl === "go" ? await runGo() : await runTs();
+console.log(JSON.stringify(report));

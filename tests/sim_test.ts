@@ -1,0 +1,54 @@
+// The simulator (tools/sim.ts): same seed, same report; the scenarios measure what they say.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { simulate, type SimOptions } from "../tools/sim.ts";
+
+const base: SimOptions = {
+  nodes: 24,
+  scenario: "fail",
+  seed: 5,
+  profile: "local",
+  lifeguard: true,
+  loss: 0,
+  slow: 0.1,
+  duration: 30,
+  latency: 1,
+  verbose: false,
+  seeds: 1,
+  joinWindow: 100,
+};
+
+/** A report without the figures that depend on the machine. */
+async function run(o: SimOptions): Promise<Record<string, unknown>> {
+  const { wallMs: _w, heapMB: _h, speedup: _s, ...rest } = await simulate(o);
+  return rest;
+}
+
+describe("simulate()", () => {
+  it("gives the same report for the same seed, and another for another seed", async () => {
+    const a = await run({ ...base, scenario: "slow" });
+    assert.deepEqual(await run({ ...base, scenario: "slow" }), a);
+    assert.notDeepEqual(await run({ ...base, scenario: "slow", seed: 6 }), a);
+  });
+
+  it("fail: every live node declares the failed node dead", async () => {
+    const r = await run(base);
+    const detection = r.detection as { first: number; median: number; last: number; count: number };
+    assert.equal(detection.count, base.nodes - 1);
+    assert.ok(detection.first > 0 && detection.first <= detection.median && detection.median <= detection.last);
+  });
+
+  it("join: everyone knows everyone within 5 s", async () => {
+    const r = await run({ ...base, scenario: "join" });
+    const informed = r.informed as { p100: number | null; count: number; of: number };
+    assert.equal(informed.count, base.nodes);
+    assert.ok(informed.p100 !== null && informed.p100 <= 5000, `p100 ${informed.p100}`);
+  });
+
+  it("disseminate: an update reaches every other node", async () => {
+    const r = await run({ ...base, scenario: "disseminate" });
+    const informed = r.informed as { p100: number | null; count: number; of: number };
+    assert.equal(informed.count, base.nodes - 1);
+    assert.ok(informed.p100 !== null);
+  });
+});
