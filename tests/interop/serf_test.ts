@@ -187,6 +187,40 @@ describe(`serf agents (serf ${serfVersion() ?? "missing"}, memberlist 0.2.2 insi
     );
   }
 
+  it("a graceful leave() shows as failed in serf (serf calls a node left only after its own leave intent)", {
+    timeout: 60_000,
+  }, async () => {
+    const [s1, s2] = await startCluster(undefined);
+    const [ts, logger] = await startNode("ts-leaver", {});
+    assert.equal(await ts.join([s1.address]), 1);
+    await eventually(async () => (await memberIn(s2, "ts-leaver"))?.status === "alive", {
+      timeout: 15_000,
+      what: "serf-2 to list ts-leaver alive",
+      detail: agentLogs,
+    });
+    // memberlist's leave (a dead message about ourselves) arrives, and memberlist marks us left; but serf only
+    // turns a node it sees as alive into "left" after a serf leave intent (a serf user message), which we
+    // do not send, so it reports us failed at once instead of after a probe timeout.
+    await ts.leave(5000);
+    await eventually(async () => {
+      for (const a of [s1, s2]) if ((await memberIn(a, "ts-leaver"))?.status !== "failed") return false;
+      return true;
+    }, { timeout: 10_000, what: "both serf agents to report ts-leaver failed", detail: agentLogs });
+    for (const a of [s1, s2]) assert.match(a.log, /EventMemberFailed: ts-leaver/);
+    // And we saw no complaint while leaving.
+    assert.deepEqual(
+      logger.lines.filter((l) => l.level === "error" || l.level === "warn").map((l) => l.message),
+      [],
+    );
+    // `serf force-leave` moves it to left.
+    await s1.rpc("force-leave", ["ts-leaver"]);
+    await eventually(async () => (await memberIn(s2, "ts-leaver"))?.status === "left", {
+      timeout: 10_000,
+      what: "serf-2 to list ts-leaver left after force-leave",
+      detail: agentLogs,
+    });
+  });
+
   it("a TS node with memberlist's default delegate versions (0 in [0, 0]) cannot join serf", {
     timeout: 60_000,
   }, async () => {
