@@ -65,6 +65,7 @@ import {
   type UdpSocketHandle,
 } from "../_net_transport.ts";
 import { errorCode, toNetError } from "../_errors.ts";
+import { detectRuntime } from "../../lib/_runtime.ts";
 
 export type { CreateNetTransport, NetTransport, NetTransportOptions } from "../_net_transport.ts";
 export {
@@ -129,6 +130,7 @@ class NodeConn extends SocketConn {
 function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetBackend {
   const { dgram, net } = mods;
   const { clock, logger } = opts;
+  const onBun = detectRuntime() === "bun";
   return {
     listenTcp(req: BindRequest, port: number, input: NetInput): Promise<TcpListenerHandle> {
       return new Promise((resolve, reject) => {
@@ -252,9 +254,14 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
       };
     },
 
-    defer: (fn: () => void) => {
-      mods.setImmediate(fn);
-    },
+    // Bun starves its timers when a receive callback sends synchronously (runtimes.md), so
+    // sends made while a packet is dispatched wait for setImmediate there. Node and Deno
+    // have no such trap and send at once, sparing an event-loop phase per reply.
+    defer: onBun
+      ? (fn: () => void) => {
+        mods.setImmediate(fn);
+      }
+      : (fn: () => void) => fn(),
 
     network: {
       interfaces: () => hostInterfacesFromTable(mods.networkInterfaces()),
