@@ -131,6 +131,7 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
   const { dgram, net } = mods;
   const { clock, logger } = opts;
   const onBun = detectRuntime() === "bun";
+  const onDeno = detectRuntime() === "deno";
   return {
     listenTcp(req: BindRequest, port: number, input: NetInput): Promise<TcpListenerHandle> {
       return new Promise((resolve, reject) => {
@@ -187,7 +188,9 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
         "message",
         (msg: Uint8Array, rinfo: Dgram.RemoteInfo) => input.packet(msg, rinfo.address, rinfo.port),
       );
-      if (opts.udpRecvBufferSize > 0) {
+      // Deno's node:dgram does not set the kernel buffer; it allocates a read buffer of that
+      // size for every datagram instead (2 MiB each: 3,000 datagrams/s). Leave it alone there.
+      if (opts.udpRecvBufferSize > 0 && !onDeno) {
         const size = setRecvBufferHalving((n) => sock.setRecvBufferSize(n), opts.udpRecvBufferSize);
         if (size === 0) {
           logger.warn("Failed to resize UDP receive buffer", { requested: opts.udpRecvBufferSize });
