@@ -10,7 +10,7 @@
 // Environment: CI=1 makes the Go interop tests fail (not skip) when Go is missing.
 
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -30,6 +30,13 @@ const steps = [
   { name: "doc", cmd: bin("deno"), args: ["test", "-A", "--quiet", "--doc", "mod.ts", "lib/", "transports/"] },
   { name: "publish", cmd: bin("deno"), args: ["publish", "--dry-run", "--allow-dirty", "--config", "jsr.json"] },
 ];
+
+// A fresh clone has no node_modules: install what the suite needs first (deno, bun, tsc, …).
+if (!["tsc", "deno", "bun"].every((name) => existsSync(bin(name)))) {
+  console.log("=== installing dependencies (npm ci) ===");
+  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(1);
+}
 
 const onlyArg = process.argv.indexOf("--only");
 const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(",")) : null;
