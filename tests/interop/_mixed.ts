@@ -76,6 +76,8 @@ export interface Timing {
   suspicionMaxTimeoutMult: number;
   pushPullInterval: number;
   tcpTimeout: number;
+  /** The profile's (2 in the local profile) when absent. */
+  retransmitMult?: number;
 }
 
 /**
@@ -116,6 +118,7 @@ export function goFlags(t: Timing): string[] {
     "--suspicion-max-timeout-mult", String(t.suspicionMaxTimeoutMult),
     "--push-pull-interval-ms", String(t.pushPullInterval),
     "--tcp-timeout-ms", String(t.tcpTimeout),
+    ...(t.retransmitMult === undefined ? [] : ["--retransmit-mult", String(t.retransmitMult)]),
   ];
 }
 

@@ -256,9 +256,13 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
 
   /**
    * A refutation race the refuter must win: the suspicion timeout (6 × 200 ms, nobody to confirm in so
-   * small a cluster) is four times the slow node's delay.
+   * small a cluster) is four times the slow node's delay. And every node must hear the refutation: a
+   * suspicion at the old incarnation that reaches the suspect later (piggybacked on a probe) is ignored by
+   * it, in Go as in TS, so a node that missed the alive would declare it dead. With the local profile's
+   * RetransmitMult of 2 an alive goes to two of the three others (and on from there), which misses one
+   * about one time in ten; 4 sends it to all.
    */
-  const REFUTE: Timing = { ...FAST, suspicionMult: 6, suspicionMaxTimeoutMult: 2 };
+  const REFUTE: Timing = { ...FAST, suspicionMult: 6, suspicionMaxTimeoutMult: 2, retransmitMult: 4 };
   const SLOW_MS = 300;
 
   it("a slow Go node suspected by the TS nodes refutes and is seen alive again, never dead", {

@@ -8,7 +8,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { NodeState } from "../../mod.ts";
+import { META_MAX_SIZE, NodeState } from "../../mod.ts";
 import { denoOnly, eventually, FAST, goRecords, goSkip, hex, MixedCluster, STEADY, tsRecord, tsState, utf8 } from "./_mixed.ts";
 import type { GoNodeEvent, GoPeerEvent } from "./_peer.ts";
 
@@ -189,7 +189,7 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
 
       // TS updates its meta: both Go nodes fire an update event with the new bytes.
       const since = peer.eventCount;
-      tsMeta = new Uint8Array(300).map((_, i) => i & 0xff);
+      tsMeta = new Uint8Array(META_MAX_SIZE).map((_, i) => (i * 7) & 0xff); // as long as 0.2.2 allows
       await t0.ml.updateNode(3000);
       for (const g of ["go-0", "go-1"]) {
         const e = await peer.waitForEvent<GoNodeEvent>(
@@ -199,7 +199,11 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
         assert.equal(e.state, "alive");
         assert.equal((await goRecords(peer, g)).get("ts-0")?.meta, hex(tsMeta));
       }
-      assert.equal(hex(t1.ml.members().find((m) => m.name === "ts-0")!.meta), hex(tsMeta));
+      // ts-1 hears of it too, from one side or the other (gossip, or at the latest a push/pull).
+      await eventually(() => hex(t1.ml.members().find((m) => m.name === "ts-0")!.meta) === hex(tsMeta), {
+        timeout: 5000,
+        what: "ts-1 to see ts-0's new meta",
+      });
       // An update is an alive with a higher incarnation, never a suspicion.
       assert.deepEqual(await c.suspicions(), { ts: {}, go: 0 });
     } finally {

@@ -303,6 +303,53 @@ describe("mixed Go/TS cluster: encryption, compression and protocol versions", {
     }
   });
 
+  it("protocol versions outside 1..5 are refused at creation by both", { skip: denoOnly(), timeout: 30_000 }, async () => {
+    const c = new MixedCluster(STEADY);
+    try {
+      for (const v of [0, 6]) {
+        await assert.rejects(c.go({ names: [`go-${v}`], flags: ["--protocol-version", String(v)] }), /protocol version/i);
+        await assert.rejects(c.ts(`ts-${v}`, { config: { protocolVersion: v } }), RangeError);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("delegate protocol versions: a TS node outside the Go nodes' range cannot join either way, one inside can", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(STEADY);
+    try {
+      // The Go nodes speak delegate protocol 0 and understand only 0.
+      const peer = await c.go({ names: ["go-0", "go-1"] });
+      await peer.join("all");
+      const v1 = { delegateProtocolMin: 1, delegateProtocolMax: 1, delegateProtocolVersion: 1 };
+      const bad = await c.ts("ts-d1", { config: v1 });
+      // TS -> Go: the Go node answers, then refuses the merge; the TS node refuses Go's state too.
+      await assert.rejects(bad.ml.join([peer.node("go-0").address]), (err: Error) => {
+        assert.equal(err.name, "JoinError");
+        assert.match(String((err as AggregateError).errors[0]), /delegate protocol version \(0\) is incompatible/);
+        return true;
+      });
+      // Go -> TS: refused both sides as well.
+      const r = await peer.command({ cmd: "join", node: "go-1", addrs: [bad.address] });
+      assert.equal(r.ok, false);
+      assert.match(String(r.error), /incompatible/);
+      assert.deepEqual(bad.ml.members().map((m) => m.name), ["ts-d1"]);
+      for (const g of ["go-0", "go-1"]) assert.equal((await goRecords(peer, g)).has("ts-d1"), false, g);
+      await bad.ml.shutdown();
+
+      // A TS node that understands 0 and 1 and speaks 0 is welcome; Go records what it advertises.
+      const good = await c.ts("ts-d01", { config: { delegateProtocolMin: 0, delegateProtocolMax: 1, delegateProtocolVersion: 0 } });
+      assert.equal(await good.ml.join([peer.node("go-0").address]), 1);
+      await c.converged(["go-0", "go-1", "ts-d01"]);
+      assert.deepEqual((await goRecords(peer, "go-1")).get("ts-d01")?.vsn, [1, 5, 2, 0, 1, 0]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("a node with the wrong key or no key cannot join, and the cluster is not harmed", {
     skip: denoOnly(),
     timeout: 40_000,
