@@ -9,7 +9,7 @@ import { type Alive, decodeAlive, decodePing, encodeMessage, encodePushPull, typ
 import { compressPayload } from "../lib/packet.ts";
 import { decryptPayload, encryptPayload } from "../lib/security.ts";
 import { readPushPull, readStreamMessage, StreamReader } from "../lib/stream.ts";
-import type { WireOptions } from "../lib/packet.ts";
+import { wireOptions } from "../tests/_wire.ts";
 
 const args = globalThis.process?.argv.slice(2) ?? [];
 const secondsArg = args.indexOf("--seconds");
@@ -42,15 +42,7 @@ const nodes: PushNodeState[] = Array.from({ length: 1000 }, (_, i) => ({
   state: i % 100 === 9 ? 2 : i % 50 === 7 ? 1 : 0,
   vsn: new Uint8Array([1, 5, 2, 2, 5, 4]),
 }));
-const plainWire: WireOptions = {
-  label: new Uint8Array(),
-  skipInboundLabelCheck: false,
-  keyring: null,
-  encryptionVersion: 1,
-  gossipVerifyIncoming: true,
-  gossipVerifyOutgoing: true,
-  enableCompression: false,
-};
+const plainWire = wireOptions({ enableCompression: false });
 const key = new Uint8Array(32).fill(0x42);
 const plain = new Uint8Array(1400).fill(0xab);
 const none = new Uint8Array();

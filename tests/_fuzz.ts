@@ -38,6 +38,7 @@ import {
   StreamReader,
 } from "../lib/stream.ts";
 import { goVectors } from "./testdata/go_vectors.ts";
+import { wireOptions } from "./_wire.ts";
 
 /** What one fuzz run did. */
 export interface FuzzReport {
@@ -53,23 +54,10 @@ const key16 = fromHex("000102030405060708090a0b0c0d0e0f");
 const key32 = new Uint8Array(32).fill(0x42);
 const keyring = Keyring.create([key16, key32]);
 
-function wire(overrides: Partial<WireOptions>): WireOptions {
-  return {
-    label: new Uint8Array(),
-    skipInboundLabelCheck: false,
-    keyring: null,
-    encryptionVersion: 1,
-    gossipVerifyIncoming: true,
-    gossipVerifyOutgoing: true,
-    enableCompression: true,
-    ...overrides,
-  };
-}
-
-const PLAIN = wire({});
-const ENCRYPTED = wire({ keyring });
-const LAX = wire({ keyring, gossipVerifyIncoming: false });
-const LABELLED = wire({ keyring, label: encodeLabel("prod") });
+const PLAIN = wireOptions({});
+const ENCRYPTED = wireOptions({ keyring });
+const LAX = wireOptions({ keyring, gossipVerifyIncoming: false });
+const LABELLED = wireOptions({ keyring, label: encodeLabel("prod") });
 
 /** Builds the corpus: complete messages, packets and stream messages. */
 export function buildCorpus(): { messages: Uint8Array[]; packets: Uint8Array[]; streams: Uint8Array[]; lzw: Uint8Array[] } {
@@ -98,7 +86,7 @@ export function buildCorpus(): { messages: Uint8Array[]; packets: Uint8Array[]; 
     compressPayload(compound),
     sealPacket(compound, ENCRYPTED, true),
     sealPacket(compound, LABELLED, false),
-    sealPacket(messages[4]!, wire({ keyring, encryptionVersion: 0 }), true),
+    sealPacket(messages[4]!, wireOptions({ keyring, encryptionVersion: 0 }), true),
   ];
   const streams: Uint8Array[] = [
     pushPull,
@@ -106,7 +94,7 @@ export function buildCorpus(): { messages: Uint8Array[]; packets: Uint8Array[]; 
     messages[0]!,
     encodeStreamMessage(pushPull, PLAIN, new Uint8Array()),
     encodeStreamMessage(pushPull, ENCRYPTED, new Uint8Array()),
-    encodeStreamMessage(user, wire({ enableCompression: false }), new Uint8Array()),
+    encodeStreamMessage(user, wireOptions({ enableCompression: false }), new Uint8Array()),
   ];
   const lzw = [lzwCompress(pushPull), lzwCompress(new Uint8Array(3000).fill(65))];
   for (const v of goVectors) {

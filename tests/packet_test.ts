@@ -19,8 +19,9 @@ import {
   packetOverhead,
   sealPacket,
   unpackMessages,
-  type WireOptions,
+
 } from "../lib/packet.ts";
+import { wireOptions } from "./_wire.ts";
 
 const ping = fromHex("0082a44e6f6465a162a55365714e6f01");
 const suspect = fromHex("0383a446726f6da161ab496e6361726e6174696f6e05a44e6f6465a162");
@@ -28,19 +29,6 @@ const alive = fromHex(
   "0486a441646472a47f000001ab496e6361726e6174696f6e01a44d657461c0a44e6f6465a161a4506f7274cd1f0aa356736ea6010502000000",
 );
 const key16 = fromHex("000102030405060708090a0b0c0d0e0f");
-
-function options(overrides: Partial<WireOptions> = {}): WireOptions {
-  return {
-    label: new Uint8Array(),
-    skipInboundLabelCheck: false,
-    keyring: null,
-    encryptionVersion: 1,
-    gossipVerifyIncoming: true,
-    gossipVerifyOutgoing: true,
-    enableCompression: true,
-    ...overrides,
-  };
-}
 
 describe("makeCompoundMessage()", () => {
   it("writes the spec's compound of a ping and a suspect", () => {
@@ -117,54 +105,54 @@ describe("openPacket()", () => {
 
   it("opens the spec's encrypted packets (v1, v0, with and without label)", () => {
     const v1 = fromHex("01101112131415161718191a1bc4aca7e1602bd34e75780e90b669843f277fe12a58cc13a2266c985a11a0af4e");
-    assert.deepEqual(openPacket(v1, options({ keyring })), ping);
+    assert.deepEqual(openPacket(v1, wireOptions({ keyring })), ping);
     const v0 = fromHex(
       "00101112131415161718191a1bc4aca7e1602bd34e75780e90b669843f2aac649726e47baf95db3901771501bd4f82e3adc2fcc8c4f5670cca94946fb0",
     );
-    assert.deepEqual(openPacket(v0, options({ keyring })), ping);
+    assert.deepEqual(openPacket(v0, wireOptions({ keyring })), ping);
     const labelled = fromHex(
       "f4036c626c01101112131415161718191a1bc4aca7e1602bd34e75780e90b669843fecf69ce869be1e3f2ed33e19c0cc15bc",
     );
-    assert.deepEqual(openPacket(labelled, options({ keyring, label: encodeLabel("lbl") })), ping);
+    assert.deepEqual(openPacket(labelled, wireOptions({ keyring, label: encodeLabel("lbl") })), ping);
     // The label is authenticated: the same envelope under another label fails to decrypt.
     const relabelled = new Uint8Array([0xf4, 3, 0x61, 0x62, 0x63, ...labelled.subarray(5)]);
-    assert.throws(() => openPacket(relabelled, options({ keyring, label: encodeLabel("abc") })), DecryptError);
+    assert.throws(() => openPacket(relabelled, wireOptions({ keyring, label: encodeLabel("abc") })), DecryptError);
   });
 
   it("applies the label policy", () => {
-    const labelled = sealPacket(ping, options({ label: encodeLabel("a") }), false);
-    assert.throws(() => openPacket(labelled, options()), LabelMismatchError);
-    assert.throws(() => openPacket(ping, options({ label: encodeLabel("a") })), LabelMismatchError);
-    assert.deepEqual(openPacket(labelled, options({ label: encodeLabel("a") })), ping);
+    const labelled = sealPacket(ping, wireOptions({ label: encodeLabel("a") }), false);
+    assert.throws(() => openPacket(labelled, wireOptions()), LabelMismatchError);
+    assert.throws(() => openPacket(ping, wireOptions({ label: encodeLabel("a") })), LabelMismatchError);
+    assert.deepEqual(openPacket(labelled, wireOptions({ label: encodeLabel("a") })), ping);
     // skipInboundLabelCheck: unlabelled input passes as if labelled; labelled input is refused.
-    const skip = options({ label: encodeLabel("a"), skipInboundLabelCheck: true });
+    const skip = wireOptions({ label: encodeLabel("a"), skipInboundLabelCheck: true });
     assert.deepEqual(openPacket(ping, skip), ping);
     assert.throws(() => openPacket(labelled, skip), LabelMismatchError);
   });
 
   it("takes undecryptable packets as plaintext only when incoming verification is off", () => {
-    assert.throws(() => openPacket(ping, options({ keyring })), DecryptError);
-    assert.deepEqual(openPacket(ping, options({ keyring, gossipVerifyIncoming: false })), ping);
+    assert.throws(() => openPacket(ping, wireOptions({ keyring })), DecryptError);
+    assert.deepEqual(openPacket(ping, wireOptions({ keyring, gossipVerifyIncoming: false })), ping);
   });
 
   it("verifies and strips the CRC header, dropping corrupt packets", () => {
     const withCrc = addCrcHeader(alive);
-    assert.deepEqual(openPacket(withCrc, options()), alive);
+    assert.deepEqual(openPacket(withCrc, wireOptions()), alive);
     const corrupt = withCrc.slice();
     corrupt[20]! ^= 1;
-    assert.throws(() => openPacket(corrupt, options()), DecodeError);
-    assert.throws(() => openPacket(new Uint8Array(), options()), DecodeError);
+    assert.throws(() => openPacket(corrupt, wireOptions()), DecodeError);
+    assert.throws(() => openPacket(new Uint8Array(), wireOptions()), DecodeError);
   });
 });
 
 describe("sealPacket()", () => {
   it("compresses only when that makes the packet shorter", () => {
-    assert.deepEqual(sealPacket(ping, options(), false), ping);
+    assert.deepEqual(sealPacket(ping, wireOptions(), false), ping);
     const batch = makeCompoundMessage([alive, alive, alive, alive]);
-    const sealed = sealPacket(batch, options(), false);
+    const sealed = sealPacket(batch, wireOptions(), false);
     assert.equal(sealed[0], 9);
     assert.ok(sealed.length < batch.length);
-    assert.deepEqual(sealPacket(batch, options({ enableCompression: false }), false), batch);
+    assert.deepEqual(sealPacket(batch, wireOptions({ enableCompression: false }), false), batch);
   });
 
   it("round-trips every combination of layers through openPacket() and unpackMessages()", () => {
@@ -175,7 +163,7 @@ describe("sealPacket()", () => {
         for (const encrypted of [false, true]) {
           for (const encryptionVersion of [0, 1] as const) {
             for (const label of ["", "prod"]) {
-              const opts = options({ enableCompression, keyring: encrypted ? keyring : null, encryptionVersion, label: encodeLabel(label) });
+              const opts = wireOptions({ enableCompression, keyring: encrypted ? keyring : null, encryptionVersion, label: encodeLabel(label) });
               const datagram = sealPacket(batch, opts, crc);
               const { messages, errors } = unpackMessages(openPacket(datagram, opts));
               assert.deepEqual(errors, []);
@@ -189,12 +177,12 @@ describe("sealPacket()", () => {
 
   it("packetOverhead() counts label and encryption as Go's budgets do", () => {
     const keyring = Keyring.create([key16]);
-    assert.equal(packetOverhead(options(), true), 0);
-    assert.equal(packetOverhead(options({ label: encodeLabel("prod") }), false), 6);
-    assert.equal(packetOverhead(options({ keyring }), false), 29);
-    assert.equal(packetOverhead(options({ keyring, encryptionVersion: 0 }), false), 45);
-    assert.equal(packetOverhead(options({ keyring, gossipVerifyOutgoing: false }), false), 0);
-    assert.equal(packetOverhead(options({ keyring, gossipVerifyOutgoing: false }), true), 29);
+    assert.equal(packetOverhead(wireOptions(), true), 0);
+    assert.equal(packetOverhead(wireOptions({ label: encodeLabel("prod") }), false), 6);
+    assert.equal(packetOverhead(wireOptions({ keyring }), false), 29);
+    assert.equal(packetOverhead(wireOptions({ keyring, encryptionVersion: 0 }), false), 45);
+    assert.equal(packetOverhead(wireOptions({ keyring, gossipVerifyOutgoing: false }), false), 0);
+    assert.equal(packetOverhead(wireOptions({ keyring, gossipVerifyOutgoing: false }), true), 29);
   });
 });
 

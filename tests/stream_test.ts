@@ -7,7 +7,6 @@ import { encodeMessage, encodePushPull, encodeUserStreamMessage, type PushNodeSt
 import { DecodeError, DecryptError, LabelMismatchError } from "../lib/errors.ts";
 import { Keyring } from "../lib/keyring.ts";
 import { encodeLabel } from "../lib/label.ts";
-import type { WireOptions } from "../lib/packet.ts";
 import {
   type ByteSource,
   encodeStreamMessage,
@@ -19,22 +18,10 @@ import {
   streamLabelHeader,
 } from "../lib/stream.ts";
 import { decodePing } from "../lib/codec.ts";
+import { wireOptions } from "./_wire.ts";
 
 const ping = fromHex("0082a44e6f6465a162a55365714e6f01");
 const key16 = fromHex("000102030405060708090a0b0c0d0e0f");
-
-function options(overrides: Partial<WireOptions> = {}): WireOptions {
-  return {
-    label: new Uint8Array(),
-    skipInboundLabelCheck: false,
-    keyring: null,
-    encryptionVersion: 1,
-    gossipVerifyIncoming: true,
-    gossipVerifyOutgoing: true,
-    enableCompression: true,
-    ...overrides,
-  };
-}
 
 /** A source that hands out `bytes` in chunks of `size` (1 = byte by byte). */
 function chunked(bytes: Uint8Array, size: number): ByteSource & { reads: number } {
@@ -67,7 +54,7 @@ describe("readStreamMessage()", () => {
     const plain = fromHex(
       "0a0000002d01101112131415161718191a1bc4aca7e1602bd34e75780e90b669843f592bdd6908cd2f1e22728d261a1c58a3",
     );
-    const m = await readStreamMessage(new StreamReader(plain), options({ keyring }), new Uint8Array());
+    const m = await readStreamMessage(new StreamReader(plain), wireOptions({ keyring }), new Uint8Array());
     assert.equal(m?.type, 0);
     assert.deepEqual(decodePing(await m!.body.readValue()), { seqNo: 1, node: "b", sourceAddr: null, sourcePort: 0, sourceNode: "" });
 
@@ -75,13 +62,13 @@ describe("readStreamMessage()", () => {
       "f4036c626c0a0000002d01101112131415161718191a1bc4aca7e1602bd34e75780e90b669843f251c346a56fc63e278c169321a444a5a",
     );
     const sr = new StreamReader(chunked(labelled, 3));
-    const policy = options({ keyring, label: encodeLabel("lbl") });
+    const policy = wireOptions({ keyring, label: encodeLabel("lbl") });
     const label = await readStreamLabel(sr, policy);
     const lm = await readStreamMessage(sr, policy, label);
     assert.equal(lm?.type, 0);
     // Without the label as additional data the tag does not verify.
     const sr2 = new StreamReader(labelled.subarray(5));
-    await assert.rejects(readStreamMessage(sr2, options({ keyring }), new Uint8Array()), DecryptError);
+    await assert.rejects(readStreamMessage(sr2, wireOptions({ keyring }), new Uint8Array()), DecryptError);
   });
 
   it("round-trips push/pull, user and ping messages through every layer, byte by byte", async () => {
@@ -91,7 +78,7 @@ describe("readStreamMessage()", () => {
       for (const encrypted of [false, true]) {
         for (const encryptionVersion of [0, 1] as const) {
           for (const labelText of ["", "lbl"]) {
-            const opts = options({ enableCompression, keyring: encrypted ? keyring : null, encryptionVersion, label: encodeLabel(labelText) });
+            const opts = wireOptions({ enableCompression, keyring: encrypted ? keyring : null, encryptionVersion, label: encodeLabel(labelText) });
             const label = encodeLabel(labelText);
             const wire = concat([
               streamLabelHeader(label),
@@ -127,7 +114,7 @@ describe("readStreamMessage()", () => {
       },
     };
     const sr = new StreamReader(source);
-    const m = await readStreamMessage(sr, options({ enableCompression: false }), new Uint8Array());
+    const m = await readStreamMessage(sr, wireOptions({ enableCompression: false }), new Uint8Array());
     const state = await readPushPull(m!.body);
     assert.equal(state.nodes.length, 2);
     assert.equal(sr.buffered, 0);
@@ -135,10 +122,10 @@ describe("readStreamMessage()", () => {
 
   it("refuses encrypted input without a key and plain input when encryption is required", async () => {
     const keyring = Keyring.create([key16]);
-    const encrypted = encodeStreamMessage(ping, options({ keyring }), new Uint8Array());
-    await assert.rejects(readStreamMessage(new StreamReader(encrypted), options(), new Uint8Array()), DecodeError);
-    await assert.rejects(readStreamMessage(new StreamReader(ping), options({ keyring }), new Uint8Array()), DecodeError);
-    const lax = options({ keyring, gossipVerifyIncoming: false });
+    const encrypted = encodeStreamMessage(ping, wireOptions({ keyring }), new Uint8Array());
+    await assert.rejects(readStreamMessage(new StreamReader(encrypted), wireOptions(), new Uint8Array()), DecodeError);
+    await assert.rejects(readStreamMessage(new StreamReader(ping), wireOptions({ keyring }), new Uint8Array()), DecodeError);
+    const lax = wireOptions({ keyring, gossipVerifyIncoming: false });
     assert.equal((await readStreamMessage(new StreamReader(ping), lax, new Uint8Array()))?.type, 0);
   });
 
@@ -146,7 +133,7 @@ describe("readStreamMessage()", () => {
     const keyring = Keyring.create([key16]);
     // Encrypted length of 20 MiB + 1.
     const huge = fromHex("0a01400001");
-    await assert.rejects(readStreamMessage(new StreamReader(huge), options({ keyring }), new Uint8Array()), DecodeError);
+    await assert.rejects(readStreamMessage(new StreamReader(huge), wireOptions({ keyring }), new Uint8Array()), DecodeError);
     // A source that never stops sending is cut off at the reader's limit.
     const endless: ByteSource = { read: () => Promise.resolve(new Uint8Array(1 << 16).fill(0xa0)) };
     const sr = new StreamReader(endless, 1 << 20);
@@ -154,22 +141,22 @@ describe("readStreamMessage()", () => {
     await assert.rejects(new StreamReader(endless, 1 << 20).readExact(1 << 20 + 1), DecodeError);
     // A user message announcing 30 MiB.
     const user = fromHex("0881aa557365724d73674c656ece01e00000");
-    const um = await readStreamMessage(new StreamReader(user), options(), new Uint8Array());
+    const um = await readStreamMessage(new StreamReader(user), wireOptions(), new Uint8Array());
     await assert.rejects(readUserMsg(um!.body), DecodeError);
     // A stream that ends in the middle of a value.
     const cut = encodePushPull({ join: false, nodes: [node(1)], userState: new Uint8Array() }).subarray(0, 40);
-    const cm = await readStreamMessage(new StreamReader(chunked(cut, 5)), options(), new Uint8Array());
+    const cm = await readStreamMessage(new StreamReader(chunked(cut, 5)), wireOptions(), new Uint8Array());
     await assert.rejects(readPushPull(cm!.body), DecodeError);
   });
 
   it("returns null for a stream closed before its first byte", async () => {
-    assert.equal(await readStreamMessage(new StreamReader(new Uint8Array()), options(), new Uint8Array()), null);
+    assert.equal(await readStreamMessage(new StreamReader(new Uint8Array()), wireOptions(), new Uint8Array()), null);
   });
 });
 
 describe("readStreamLabel()", () => {
   it("checks the dialer's label header", async () => {
-    const policy = options({ label: encodeLabel("prod") });
+    const policy = wireOptions({ label: encodeLabel("prod") });
     const good = concat([streamLabelHeader(encodeLabel("prod")), encodeMessage(0, { seqNo: 1, node: "", sourceAddr: null, sourcePort: 0, sourceNode: "" })]);
     assert.equal(toHex(await readStreamLabel(new StreamReader(good), policy)), toHex(encodeLabel("prod")));
     const other = concat([streamLabelHeader(encodeLabel("dev")), ping]);

@@ -31,13 +31,14 @@ import {
   makeCompoundMessage,
   MAX_COMPOUND_PARTS,
   sealPacket,
-  type WireOptions,
+
 } from "../../lib/packet.ts";
 import { createSeededRandom } from "../../lib/random.ts";
 import { encryptPayload } from "../../lib/security.ts";
 import { encodeStreamMessage, streamLabelHeader } from "../../lib/stream.ts";
 import { leafToGo, toFields } from "../_go_fields.ts";
 import { buildGoProgram, requireGoOrSkip } from "./_go.ts";
+import { wireOptions } from "../_wire.ts";
 
 const skip = requireGoOrSkip();
 let bin = "";
@@ -95,19 +96,6 @@ function randomMessage(): [number, object] {
   }
 }
 
-function wire(over: Partial<WireOptions>): WireOptions {
-  return {
-    label: new Uint8Array(),
-    skipInboundLabelCheck: false,
-    keyring: null,
-    encryptionVersion: 1,
-    gossipVerifyIncoming: true,
-    gossipVerifyOutgoing: true,
-    enableCompression: true,
-    ...over,
-  };
-}
-
 /** Entries in the shapes `wirevectors verify` reads (those of tests/testdata/go_vectors.ts). */
 function buildEntries(): unknown[] {
   const entries: unknown[] = [];
@@ -163,7 +151,7 @@ function buildEntries(): unknown[] {
     });
     if (random() < 0.3) msgs.push(concat([new Uint8Array([8]), bytes(1 + int(50))]));
     const encrypted = random() < 0.5;
-    const opts = wire({ keyring: encrypted ? Keyring.create(keys) : null, encryptionVersion: (int(2)) as 0 | 1, enableCompression: random() < 0.7 });
+    const opts = wireOptions({ keyring: encrypted ? Keyring.create(keys) : null, encryptionVersion: (int(2)) as 0 | 1, enableCompression: random() < 0.7 });
     const msg = msgs.length === 1 ? msgs[0]! : makeCompoundMessage(msgs);
     entries.push({
       kind: "packet", name: `ts packet #${i}`, keys: encrypted ? keys.map(toHex) : [], label: "",
@@ -174,7 +162,7 @@ function buildEntries(): unknown[] {
   for (let i = 0; i < 30; i++) {
     const encrypted = random() < 0.5;
     const label = random() < 0.3 && encrypted ? "prod" : "";
-    const opts = wire({ keyring: encrypted ? Keyring.create(keys) : null, encryptionVersion: (int(2)) as 0 | 1, enableCompression: random() < 0.7 });
+    const opts = wireOptions({ keyring: encrypted ? Keyring.create(keys) : null, encryptionVersion: (int(2)) as 0 | 1, enableCompression: random() < 0.7 });
     const labelBytes = encodeLabel(label);
     let msg: Uint8Array;
     let expect: unknown;

@@ -82,6 +82,7 @@ import {
   type UdpSocketHandle,
 } from "../_net_transport.ts";
 import { ConnectionClosedError, errorCode, NetError, toNetError } from "../_errors.ts";
+import { connectNodeNet } from "../_node_net.ts";
 
 export type { CreateNetTransport, NetTransport, NetTransportOptions } from "../_net_transport.ts";
 export {
@@ -289,43 +290,6 @@ const CONN_EVENTS: Omit<BunSocketHandlers, "open"> = {
   error: (s, err) => s.data?.receiveError(err),
 };
 
-/** A stream over a `node:net` socket (outgoing streams: see `connect` below). */
-class NetConn extends SocketConn {
-  readonly #sock: Net.Socket;
-
-  constructor(sock: Net.Socket, remoteAddr: string, clock: Clock) {
-    super(remoteAddr, clock);
-    this.#sock = sock;
-    sock.on("data", (chunk: Uint8Array) => this.receive(chunk));
-    sock.on("end", () => this.receiveEnd());
-    sock.on("error", (err: Error) => this.receiveError(err));
-    sock.on("close", () => this.receiveEnd());
-    try {
-      sock.setNoDelay(true);
-      sock.setKeepAlive(true, TCP_KEEPALIVE_MS);
-    } catch {
-      // Options are best effort (the socket may already be closing).
-    }
-  }
-
-  protected writeBytes(b: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#sock.write(b, (err?: Error | null) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  protected destroySocket(): void {
-    this.#sock.destroy();
-  }
-
-  protected pauseReading(): void {
-    this.#sock.pause();
-  }
-
-  protected resumeReading(): void {
-    this.#sock.resume();
-  }
-}
 
 // ---------------------------------------------------------------- UDP
 
@@ -498,27 +462,7 @@ function bunBackend(bun: BunLike, mods: HostModules, opts: ResolvedNetTransportO
     // be cancelled, and would hold the process open for minutes (until the kernel gives
     // up) after shutdown(). node:net's destroy() cancels it; its speed is the same.
     connect(host: string, port: number, remoteAddr: string): ConnectAttempt {
-      let sock: Net.Socket | null = null;
-      const conn = new Promise<SocketConn>((resolve, reject) => {
-        const s = mods.net.connect({ host, port, allowHalfOpen: true });
-        sock = s;
-        // Stays attached until connected: an error after abort() must not crash.
-        const onError = (err: Error) => {
-          s.destroy();
-          reject(err);
-        };
-        s.on("error", onError);
-        s.once("connect", () => {
-          s.off("error", onError);
-          resolve(new NetConn(s, remoteAddr, clock));
-        });
-      });
-      return {
-        conn,
-        abort: () => {
-          (sock as Net.Socket | null)?.destroy();
-        },
-      };
+      return connectNodeNet(mods.net, host, port, remoteAddr, clock);
     },
 
     defer: (fn: () => void) => {

@@ -43,7 +43,6 @@
 
 import type * as Dgram from "node:dgram";
 import type * as Net from "node:net";
-import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logging.ts";
 import {
   type BindRequest,
@@ -59,12 +58,11 @@ import {
   type ResolvedNetTransportOptions,
   resolveNetTransportOptions,
   setRecvBufferHalving,
-  SocketConn,
-  TCP_KEEPALIVE_MS,
   type TcpListenerHandle,
   type UdpSocketHandle,
 } from "../_net_transport.ts";
 import { errorCode, toNetError } from "../_errors.ts";
+import { connectNodeNet, NodeConn } from "../_node_net.ts";
 import { detectRuntime } from "../../lib/_runtime.ts";
 
 export type { CreateNetTransport, NetTransport, NetTransportOptions } from "../_net_transport.ts";
@@ -89,43 +87,6 @@ interface NodeModules {
   readFileSync(path: string, encoding: "utf8"): string;
 }
 
-/** A stream over a `node:net` socket. */
-class NodeConn extends SocketConn {
-  readonly #sock: Net.Socket;
-
-  constructor(sock: Net.Socket, remoteAddr: string, clock: Clock) {
-    super(remoteAddr, clock);
-    this.#sock = sock;
-    sock.on("data", (chunk: Uint8Array) => this.receive(chunk));
-    sock.on("end", () => this.receiveEnd());
-    sock.on("error", (err: Error) => this.receiveError(err));
-    sock.on("close", () => this.receiveEnd());
-    try {
-      sock.setNoDelay(true);
-      sock.setKeepAlive(true, TCP_KEEPALIVE_MS);
-    } catch {
-      // Options are best effort (the socket may already be closing).
-    }
-  }
-
-  protected writeBytes(b: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#sock.write(b, (err?: Error | null) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  protected destroySocket(): void {
-    this.#sock.destroy();
-  }
-
-  protected pauseReading(): void {
-    this.#sock.pause();
-  }
-
-  protected resumeReading(): void {
-    this.#sock.resume();
-  }
-}
 
 function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetBackend {
   const { dgram, net } = mods;
@@ -234,27 +195,7 @@ function nodeBackend(mods: NodeModules, opts: ResolvedNetTransportOptions): NetB
     },
 
     connect(host: string, port: number, remoteAddr: string): ConnectAttempt {
-      let sock: Net.Socket | null = null;
-      const conn = new Promise<SocketConn>((resolve, reject) => {
-        const s = net.connect({ host, port, allowHalfOpen: true });
-        sock = s;
-        // Stays attached until connected: an error after abort() must not crash.
-        const onError = (err: Error) => {
-          s.destroy();
-          reject(err);
-        };
-        s.on("error", onError);
-        s.once("connect", () => {
-          s.off("error", onError);
-          resolve(new NodeConn(s, remoteAddr, clock));
-        });
-      });
-      return {
-        conn,
-        abort: () => {
-          (sock as Net.Socket | null)?.destroy();
-        },
-      };
+      return connectNodeNet(net, host, port, remoteAddr, clock);
     },
 
     // Bun starves its timers when a receive callback sends synchronously (runtimes.md), so
