@@ -59,7 +59,7 @@ export interface GoPeerNode {
   readonly addr: string;
   /** The advertised (and bound) port, the same for UDP and TCP. */
   readonly port: number;
-  /** `addr:port`, ready for a join. */
+  /** `addr:port` (`[addr]:port` for IPv6), ready for a join. */
   readonly address: string;
 }
 
@@ -362,7 +362,7 @@ export class GoPeer {
           peer.#onLine(msg);
         } else if (msg.event === "ready") {
           const nodes = (msg["nodes"] as { name: string; addr: string; port: number }[]).map((n) =>
-            Object.freeze({ ...n, address: `${n.addr}:${n.port}` })
+            Object.freeze({ ...n, address: n.addr.includes(":") ? `[${n.addr}]:${n.port}` : `${n.addr}:${n.port}` })
           );
           onReady?.({ nodes, pid: msg["pid"] as number });
         } else {

@@ -254,6 +254,78 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
     }
   });
 
+  it("a TS node restarted under its old name and address after being declared dead rejoins the Go nodes", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const peer = await c.go({ names: ["go-0", "go-1"] });
+      await peer.join("all");
+      const first = await c.ts("ts-r");
+      const port = first.ml.localNode().port;
+      assert.equal(await first.ml.join([peer.node("go-0").address]), 1);
+      await c.converged(["go-0", "go-1", "ts-r"]);
+      await first.ml.shutdown();
+      await eventually(async () => {
+        for (const g of ["go-0", "go-1"]) if ((await goRecords(peer, g)).get("ts-r")?.state !== "dead") return false;
+        return true;
+      }, { timeout: 10_000, what: "the Go nodes to declare ts-r dead" });
+      const deadAt = (await goRecords(peer, "go-0")).get("ts-r")!.incarnation;
+
+      // The new process starts at incarnation 1, which the Go nodes ignore; the push/pull of its join tells
+      // it that it is dead, and it refutes with a higher incarnation.
+      const since = peer.eventCount;
+      const again = await c.ts("ts-r", { bindPort: port });
+      assert.equal(await again.ml.join([peer.node("go-1").address]), 1);
+      await c.converged(["go-0", "go-1", "ts-r"]);
+      for (const g of ["go-0", "go-1"]) {
+        const r = (await goRecords(peer, g)).get("ts-r")!;
+        assert.equal(r.port, port);
+        assert.ok(r.incarnation > deadAt, `${g} holds ts-r at ${r.incarnation}, dead at ${deadAt}`);
+        await peer.waitForEvent((e) => e.event === "join" && e.observer === g && e.node === "ts-r", { since, timeoutMs: 1000 });
+      }
+      assert.ok(again.logger.lines.some((l) => /Refuting/.test(l.message)), "ts-r refuted its death");
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a Go node restarted under its old name and address after being declared dead rejoins the TS nodes", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const ts = [await c.ts("ts-0"), await c.ts("ts-1")];
+      await ts[1]!.ml.join([ts[0]!.address]);
+      const first = await c.go({ names: ["go-r"] });
+      const port = first.node(0).port;
+      assert.equal(await first.join(0, [ts[0]!.address]), 1);
+      await c.converged(["go-r", "ts-0", "ts-1"]);
+      await first.close(); // the process ends: its node stops without a leave
+      c.peers.splice(c.peers.indexOf(first), 1);
+      await eventually(() => ts.every((n) => tsState(n, "go-r") === NodeState.Dead), {
+        timeout: 10_000,
+        what: "the TS nodes to declare go-r dead",
+      });
+      const deadAt = tsRecord(ts[0]!, "go-r")!.incarnation;
+      const joins = ts.map((n) => n.events.filter((e) => e.type === "join" && e.node.name === "go-r").length);
+
+      const again = await c.go({ names: ["go-r"], flags: ["--port", String(port)] });
+      assert.equal(again.node(0).port, port);
+      assert.equal(await again.join(0, [ts[1]!.address]), 1);
+      await c.converged(["go-r", "ts-0", "ts-1"]);
+      ts.forEach((n, i) => {
+        assert.ok(tsRecord(n, "go-r")!.incarnation > deadAt, n.name);
+        assert.equal(n.events.filter((e) => e.type === "join" && e.node.name === "go-r").length, joins[i]! + 1, n.name);
+      });
+      assert.ok((await goRecords(again, 0)).get("go-r")!.incarnation > deadAt, "go-r refuted its death");
+    } finally {
+      await c.close();
+    }
+  });
+
   /**
    * A refutation race the refuter must win: the suspicion timeout (6 × 200 ms, nobody to confirm in so
    * small a cluster) is four times the slow node's delay. And every node must hear the refutation: a

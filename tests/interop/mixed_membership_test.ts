@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { META_MAX_SIZE, NodeState } from "../../mod.ts";
-import { denoOnly, eventually, FAST, goRecords, goSkip, hex, MixedCluster, STEADY, tsRecord, tsState, utf8 } from "./_mixed.ts";
+import { denoOnly, eventually, FAST, goRecords, goSkip, hex, MixedCluster, STEADY, text, tsRecord, tsState, utf8 } from "./_mixed.ts";
 import type { GoNodeEvent, GoPeerEvent } from "./_peer.ts";
 
 const isNodeEvent = (kind: GoNodeEvent["event"], observer: string, node: string) => (e: GoPeerEvent) =>
@@ -147,6 +147,90 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
       assert.equal(recs.get("ts-1")?.state, "left");
       assert.equal(recs.get("go-1")?.state, "left");
       assert.ok(!peer.history.some((ev) => ev.event === "leave" && (ev as GoNodeEvent).state === "dead"));
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("over IPv6 loopback: joins both ways, convergence, user messages both ways, a killed node declared dead", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const peer = await c.go({ names: ["go-6a", "go-6b"], flags: ["--bind", "::1"] });
+      assert.match(peer.node(0).address, /^\[::1\]:\d+$/);
+      const got: string[] = [];
+      const t0 = await c.ts("ts-6a", { bindAddr: "::1", config: { delegate: { notifyMsg: (m) => void got.push(text(m)) } } });
+      const t1 = await c.ts("ts-6b", { bindAddr: "::1" });
+      assert.match(t0.address, /^\[::1\]:\d+$/);
+      assert.equal(await t0.ml.join([peer.node("go-6a").address]), 1);
+      assert.equal(await peer.join("go-6b", [t0.address]), 1);
+      assert.equal(await t1.ml.join([peer.node("go-6b").address]), 1);
+      const everyone = ["go-6a", "go-6b", "ts-6a", "ts-6b"];
+      await c.converged(everyone);
+      assert.equal(t1.ml.members().find((m) => m.name === "go-6a")?.addr, "::1");
+      assert.equal((await goRecords(peer, "go-6a")).get("ts-6b")?.addr, "::1");
+
+      await peer.send("go-6a", "ts-6a", "over udp6");
+      await peer.send("go-6b", "ts-6a", "over tcp6", { reliable: true });
+      await eventually(() => got.length === 2, { what: "two messages at ts-6a" });
+      assert.deepEqual(got.sort(), ["over tcp6", "over udp6"]);
+      const to = t0.ml.members().find((m) => m.name === "go-6b")!;
+      await t0.ml.sendReliable(to, utf8("back over tcp6"));
+      await t0.ml.sendBestEffort(to, utf8("back over udp6"));
+      await eventually(() => peer.history.filter((e) => e.event === "msg" && e.observer === "go-6b").length === 2);
+
+      await t1.ml.shutdown();
+      await eventually(async () => {
+        for (const g of ["go-6a", "go-6b"]) if ((await goRecords(peer, g)).get("ts-6b")?.state !== "dead") return false;
+        return tsState(t0, "ts-6b") === NodeState.Dead;
+      }, { timeout: 10_000, what: "ts-6b declared dead over IPv6" });
+      await peer.kill("go-6b");
+      await eventually(() => tsState(t0, "go-6b") === NodeState.Dead, { timeout: 10_000, what: "go-6b declared dead" });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("130 nodes: push/pull headers counting 128 or more records (a 2-byte msgpack int) both ways, names of 40+ bytes", {
+    skip: denoOnly(),
+    timeout: 60_000,
+  }, async () => {
+    // Slower timing: 128 Go nodes share one process on 2 cores.
+    const c = new MixedCluster({ ...STEADY, probeInterval: 1000, probeTimeout: 500, gossipInterval: 200, pushPullInterval: 10_000 });
+    try {
+      const long = "-with-a-name-longer-than-thirty-one-bytes-";
+      const big = await c.go({ nodes: 127, namePrefix: `go${long}`, events: "none", history: false });
+      assert.equal(await big.join("all", undefined, 60_000), 126);
+      const g0 = big.node(0);
+      await eventually(async () => (await big.members(0)).length === 127, { timeout: 20_000, what: "go-0 to know all 127" });
+
+      // ts-a joins: 127 records from Go. Then go-0 knows 128.
+      const tsA = await c.ts(`ts${long}a`);
+      assert.equal(await tsA.ml.join([g0.address]), 1);
+      assert.equal(tsA.ml.numMembers(), 128);
+      await eventually(async () => (await big.members(0)).length === 128, { timeout: 10_000, what: "go-0 to list ts-a" });
+      // ts-b joins go-0: the header Go writes counts 128 records (`cc 80`: no longer a fixint).
+      const tsB = await c.ts(`ts${long}b`);
+      assert.equal(await tsB.ml.join([g0.address]), 1);
+      assert.equal(tsB.ml.numMembers(), 129);
+      // A Go node joins ts-b: the header we write counts 129, which 0.2.2 must read.
+      const late = await c.go({ names: [`go${long}late`] });
+      assert.equal(await late.join(0, [tsB.address]), 1);
+      assert.equal((await late.members(0)).length, 130);
+      const lateName = late.node(0).name;
+      await eventually(() => [tsA, tsB].every((n) => n.ml.numMembers() === 130), {
+        timeout: 20_000,
+        what: "both TS nodes to list all 130",
+      });
+      for (const probe of [0, 64, 126]) {
+        await eventually(async () => {
+          const names = new Set((await big.members(probe)).filter((m) => m.state === "alive").map((m) => m.name));
+          return names.size === 130 && names.has(tsA.name) && names.has(tsB.name) && names.has(lateName);
+        }, { timeout: 20_000, what: `Go node ${probe} to list all 130 alive` });
+      }
+      assert.deepEqual(await c.suspicions(), { ts: {}, go: 0 });
     } finally {
       await c.close();
     }
