@@ -4,7 +4,8 @@
 // profile), either ours on this runtime (--impl ts) or Go memberlist 0.2.2 in one Go
 // process driven through tests/interop/go/peer (--impl go). Measures, in order:
 //   join convergence  all N-1 nodes join node 0 at once; ms until every node sees N members
-//   steady state      after --settle-seconds (default 10) of calm, CPU seconds per node
+//   steady state      after --settle-seconds (default 10) of calm and no earlier than
+//                     --warmup-seconds (default 60) after the joins, CPU seconds per node
 //                     per second and UDP+TCP bytes sent per node per second, over
 //                     --steady-seconds (default 30); heap per node
 //   failure detection the last node is killed (no leave); ms until each other node
@@ -25,8 +26,18 @@ const impl = opt("impl", "ts");
 const nodes = Number(opt("nodes", "32"));
 const steadySeconds = Number(opt("steady-seconds", "30"));
 const convergeTimeoutMs = Number(opt("converge-timeout-ms", "90000"));
-// After convergence, let join traffic (alive gossip, follow-up push/pulls) die down before measuring.
+// After convergence, let join traffic (alive gossip, follow-up push/pulls) die down before measuring,
+// and start no earlier than --warmup-seconds after the joins, so that the periodic push/pulls (first
+// due up to 60 s after a join at 128 nodes: a random stagger, then pushPullScale) are in the window
+// for Go and for us alike.
 const settleSeconds = Number(opt("settle-seconds", "10"));
+const warmupSeconds = Number(opt("warmup-seconds", "60"));
+
+/** Waits until `settleSeconds` after convergence and `warmupSeconds` after the joins. */
+function settle(joinedAt: number): Promise<void> {
+  const until = Math.max(performance.now() + settleSeconds * 1000, joinedAt + warmupSeconds * 1000);
+  return new Promise((r) => setTimeout(r, until - performance.now()));
+}
 const detectTimeoutMs = 60_000;
 // Config overrides for experiments, as JSON (ours only).
 const overrides = JSON.parse(opt("config", "{}")) as Record<string, unknown>;
@@ -97,7 +108,7 @@ async function runTs(): Promise<Report> {
   const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
   const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
 
-  await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+  await settle(joined);
   const heapPerNodeBytes = Math.round(process.memoryUsage().heapUsed / nodes);
   const cpu0 = process.cpuUsage();
   const bytes0 = counter.bytes;
@@ -152,7 +163,7 @@ async function runGo(): Promise<Report> {
     const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
     const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
 
-    await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+    await settle(joined);
     const s0 = await peer.stats();
     await new Promise((r) => setTimeout(r, steadySeconds * 1000));
     const s1 = await peer.stats();
