@@ -254,6 +254,43 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
     }
   });
 
+  it("Lifeguard nacks cross languages: a relay of each language nacks the other's probes of a dead node", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    // Three nodes: when ts-v dies, ts-p can only ask go-r to relay and go-r only ts-p (one indirect
+    // check in the local profile). A relay nacks one probe timeout after it got the request, which the
+    // prober sent one probe timeout into its probe: with Go's 2:1 interval to timeout ratio the nack lands
+    // right on the prober's deadline (in Go as in TS), so the interval here is 4 timeouts. The suspicion
+    // lasts 2.4 s, so both probe ts-v more than once.
+    const c = new MixedCluster({ ...STEADY, probeInterval: 600, probeTimeout: 150 });
+    try {
+      const peer = await c.go({ names: ["go-r"] });
+      const p = await c.ts("ts-p", { fault: true });
+      const v = await c.ts("ts-v");
+      assert.equal(await p.ml.join([peer.node(0).address]), 1);
+      assert.equal(await v.ml.join([peer.node(0).address]), 1);
+      await c.converged(["go-r", "ts-p", "ts-v"]);
+      p.fault!.record = true;
+      await v.ml.shutdown();
+      await eventually(async () => {
+        return tsState(p, "ts-v") === NodeState.Dead && (await goRecords(peer, 0)).get("ts-v")?.state === "dead";
+      }, { timeout: 10_000, what: "ts-p and go-r to declare ts-v dead" });
+
+      const gr = peer.node(0).address;
+      // ts-p asked go-r, and go-r nacked with ts-p's sequence number.
+      const askedGo = new Set(p.fault!.messages("out", MessageType.IndirectPing, gr).filter((m) => m.node === "ts-v").map((m) => m.seqNo));
+      const nackedByGo = p.fault!.messages("in", MessageType.NackResp, gr).filter((n) => askedGo.has(n.seqNo));
+      assert.ok(nackedByGo.length >= 1, `go-r nacked ts-p's requests (asked ${askedGo.size})`);
+      // go-r asked ts-p, and ts-p nacked with go-r's sequence number.
+      const askedTs = new Set(p.fault!.messages("in", MessageType.IndirectPing, gr).filter((m) => m.node === "ts-v").map((m) => m.seqNo));
+      const nackedByTs = p.fault!.messages("out", MessageType.NackResp, gr).filter((n) => askedTs.has(n.seqNo));
+      assert.ok(nackedByTs.length >= 1, `ts-p nacked go-r's requests (asked ${askedTs.size})`);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("a TS node restarted under its old name and address after being declared dead rejoins the Go nodes", {
     skip: denoOnly(),
     timeout: 30_000,
