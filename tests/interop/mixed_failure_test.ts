@@ -363,6 +363,50 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
     }
   });
 
+  it("after a graceful leave (0.2.2 keeps left records for good), a TS and a Go node restarted under the same name rejoin", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const peer = await c.go({ names: ["go-0", "go-1"] });
+      await peer.join("all");
+      const t0 = await c.ts("ts-0");
+      await t0.ml.join([peer.node(0).address]);
+      const leaver = await c.ts("ts-l");
+      const port = leaver.ml.localNode().port;
+      await leaver.ml.join([peer.node(1).address]);
+      const goL = await c.go({ names: ["go-l"] });
+      const goPort = goL.node(0).port;
+      await goL.join(0, [t0.address]);
+      await c.converged(["go-0", "go-1", "go-l", "ts-0", "ts-l"]);
+
+      // Both leave and stop.
+      await leaver.ml.leave(2000);
+      await leaver.ml.shutdown();
+      await goL.leave(0, 2000);
+      await goL.close();
+      c.peers.splice(c.peers.indexOf(goL), 1);
+      await eventually(async () => {
+        const r = await goRecords(peer, "go-0");
+        return r.get("ts-l")?.state === "left" && r.get("go-l")?.state === "left" &&
+          tsState(t0, "ts-l") === NodeState.Left && tsState(t0, "go-l") === NodeState.Left;
+      }, { timeout: 5000, what: "ts-l and go-l to be seen left" });
+
+      // New processes, same names and addresses: each learns it left (push/pull) and refutes.
+      const tsAgain = await c.ts("ts-l", { bindPort: port });
+      assert.equal(await tsAgain.ml.join([peer.node(0).address]), 1);
+      const goAgain = await c.go({ names: ["go-l"], flags: ["--port", String(goPort)] });
+      assert.equal(await goAgain.join(0, [t0.address]), 1);
+      await c.converged(["go-0", "go-1", "go-l", "ts-0", "ts-l"]);
+      assert.ok(tsAgain.logger.lines.some((l) => /Refuting a dead message/.test(l.message)));
+      assert.ok(tsRecord(t0, "go-l")!.incarnation >= 2);
+      assert.ok((await goRecords(peer, "go-1")).get("ts-l")!.incarnation >= 2);
+    } finally {
+      await c.close();
+    }
+  });
+
   /**
    * A refutation race the refuter must win: the suspicion timeout (6 × 200 ms, nobody to confirm in so
    * small a cluster) is four times the slow node's delay. And every node must hear the refutation: a

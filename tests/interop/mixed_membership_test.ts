@@ -8,7 +8,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { META_MAX_SIZE, NodeState } from "../../mod.ts";
+import { META_MAX_SIZE, type Node, NodeState } from "../../mod.ts";
 import { denoOnly, eventually, FAST, goRecords, goSkip, hex, MixedCluster, STEADY, text, tsRecord, tsState, utf8 } from "./_mixed.ts";
 import type { GoNodeEvent, GoPeerEvent } from "./_peer.ts";
 
@@ -231,6 +231,49 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
         }, { timeout: 20_000, what: `Go node ${probe} to list all 130 alive` });
       }
       assert.deepEqual(await c.suspicions(), { ts: {}, go: 0 });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a node claiming a taken name from another address is refused on both sides; the conflict delegate fires", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const peer = await c.go({ names: ["go-0", "go-1"] });
+      await peer.join("all");
+      const conflicts: string[] = [];
+      const conflict = { notifyConflict: (a: Node, b: Node) => void conflicts.push(`${a.name} ${a.address} ${b.address}`) };
+      const t0 = await c.ts("ts-0", { config: { conflict } });
+      await t0.ml.join([peer.node(0).address]);
+      const everyone = ["go-0", "go-1", "ts-0"];
+      await c.converged(everyone);
+
+      // A Go node named ts-0 pushes its state to ts-0: ts-0 keeps itself and reports the conflict.
+      const fakeTs = await c.go({ names: ["ts-0"] });
+      await fakeTs.join(0, [t0.address]);
+      await eventually(() => conflicts.length >= 1, { timeout: 5000, what: "ts-0's conflict delegate" });
+      assert.equal(conflicts[0], `ts-0 ${t0.address} ${fakeTs.node(0).address}`);
+      // A TS node named go-1 joins go-0: go-0 keeps the real go-1 and logs the conflict, as Go does.
+      const fakeGo = await c.ts("go-1");
+      await fakeGo.ml.join([peer.node(0).address]);
+      await eventually(() => c.goProblems.some((l) => l.includes("[go-0]") && l.includes("Conflicting address for go-1")), {
+        timeout: 5000,
+        what: "go-0 to log the conflict",
+      });
+      for (const g of ["go-0", "go-1"]) {
+        const r = await goRecords(peer, g);
+        assert.equal(r.get("ts-0")?.port, t0.ml.localNode().port, g);
+        assert.equal(r.get("go-1")?.port, peer.node("go-1").port, g);
+      }
+      assert.equal(tsRecord(t0, "go-1")?.port, peer.node("go-1").port);
+      assert.equal(tsRecord(t0, "ts-0")?.port, t0.ml.localNode().port);
+      await fakeTs.close();
+      c.peers.splice(c.peers.indexOf(fakeTs), 1);
+      await fakeGo.ml.shutdown();
+      assert.equal(tsState(t0, "go-1"), NodeState.Alive);
     } finally {
       await c.close();
     }
