@@ -246,6 +246,8 @@ export interface SeenPacket {
   readonly peer: string;
   /** The datagram's first byte: the encryption version (0 or 1) when encrypted, else a message type. */
   readonly first: number;
+  /** Whether the datagram opened with one of the node's keys (it was sealed, not plaintext). */
+  readonly encrypted: boolean;
   /** Whether the message (after decryption and CRC) was a compress message. */
   readonly compressed: boolean;
   /** The leaf messages that decoded (user messages as raw bytes). */
@@ -363,6 +365,15 @@ export class FaultTransport implements Transport {
     const wire = this.wire;
     if (wire === null) return;
     let compressed = false;
+    let encrypted = false;
+    if (wire.keyring !== null && wire.keyring.size > 0) {
+      try {
+        wire.keyring.decrypt(datagram, wire.label);
+        encrypted = true;
+      } catch {
+        // plaintext (or another key's)
+      }
+    }
     const messages: DecodedMessage[] = [];
     let undecodable = false;
     try {
@@ -380,7 +391,7 @@ export class FaultTransport implements Transport {
     } catch {
       undecodable = true;
     }
-    this.seen.push({ dir, peer, first: datagram[0] ?? -1, compressed, messages, undecodable, dropped });
+    this.seen.push({ dir, peer, first: datagram[0] ?? -1, encrypted, compressed, messages, undecodable, dropped });
   }
 
   /** The decoded messages of one type that crossed in one direction (optionally with one peer). */

@@ -8,6 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Keyring, NodeState } from "../../mod.ts";
+import { MessageType } from "../../lib/codec.ts";
 import { memberlistState } from "../../lib/memberlist.ts";
 import {
   denoOnly,
@@ -89,9 +90,9 @@ describe("mixed Go/TS cluster: encryption, compression and protocol versions", {
       const goAddrs = new Set(peer.nodes.map((n) => n.address));
       const fromGo = t0.fault!.seen.filter((s) => s.dir === "in" && goAddrs.has(s.peer));
       assert.ok(fromGo.length >= 5, `datagrams from Go: ${fromGo.length}`);
-      assert.ok(fromGo.every((s) => s.first === 1 && !s.undecodable));
+      assert.ok(fromGo.every((s) => s.encrypted && s.first === 1 && !s.undecodable));
       const toGo = t0.fault!.seen.filter((s) => s.dir === "out" && goAddrs.has(s.peer));
-      assert.ok(toGo.length >= 5 && toGo.every((s) => s.first === 1 && !s.undecodable));
+      assert.ok(toGo.length >= 5 && toGo.every((s) => s.encrypted && s.first === 1 && !s.undecodable));
       assert.deepEqual(c.goProblems, []);
     } finally {
       await c.close();
@@ -159,6 +160,68 @@ describe("mixed Go/TS cluster: encryption, compression and protocol versions", {
       assert.equal(await fresh.ml.join([peer.node("go-1").address]), 1);
       await old.ml.shutdown();
       await c.converged([...everyone, "ts-new"]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("rolling encryption out (verify incoming off): plaintext and encrypting nodes of both languages stay one cluster", {
+    skip: denoOnly(),
+    timeout: 40_000,
+  }, async () => {
+    // The documented way to turn encryption on in a running cluster: every node gets the key with
+    // GossipVerifyIncoming off (it still reads plaintext), then GossipVerifyOutgoing on, node by node.
+    // Here half the nodes of each language are at each step.
+    const key = randomKey(32);
+    const c = new MixedCluster(STEADY);
+    const got = new Map<string, string[]>();
+    try {
+      const off = ["--key", hex(key), "--gossip-verify-incoming=false"];
+      const goPlain = await c.go({ names: ["go-plain"], flags: [...off, "--gossip-verify-outgoing=false"] });
+      const goSealed = await c.go({ names: ["go-sealed"], flags: off });
+      const tsPlain = await c.ts("ts-plain", {
+        fault: true,
+        config: { secretKey: key, gossipVerifyIncoming: false, gossipVerifyOutgoing: false, delegate: collecting(got, "ts-plain") },
+      });
+      const tsSealed = await c.ts("ts-sealed", {
+        fault: true,
+        config: { secretKey: key, gossipVerifyIncoming: false, delegate: collecting(got, "ts-sealed") },
+      });
+      assert.equal(await tsPlain.ml.join([goSealed.node(0).address]), 1);
+      assert.equal(await tsSealed.ml.join([goPlain.node(0).address]), 1);
+      assert.equal(await goPlain.join(0, [tsPlain.address]), 1);
+      assert.equal(await goSealed.join(0, [tsSealed.address]), 1);
+      const everyone = ["go-plain", "go-sealed", "ts-plain", "ts-sealed"];
+      await c.converged(everyone);
+      for (const n of [tsPlain, tsSealed]) n.fault!.record = true;
+      await crossTalk(c, got, "rollout");
+      await c.staysQuiet(everyone, 3000);
+
+      // Who sealed what, both ways across the languages.
+      const sealed = (n: TsNode, dir: "in" | "out", other: GoPeer) => {
+        const seen = n.fault!.seen.filter((x) => x.dir === dir && x.peer === other.node(0).address);
+        assert.ok(seen.length >= 3, `${n.name} ${dir} ${other.nodes[0]!.name}: ${seen.length} datagrams`);
+        return [...new Set(seen.map((x) => x.encrypted))];
+      };
+      assert.deepEqual(sealed(tsSealed, "in", goPlain), [false]);
+      assert.deepEqual(sealed(tsPlain, "in", goSealed), [true]);
+      assert.deepEqual(sealed(tsPlain, "out", goSealed), [false]);
+      assert.deepEqual(sealed(tsSealed, "out", goPlain), [true]);
+      // In the plaintext, the CRC header sits where 0.2.2 puts it, both ways: on best-effort user messages
+      // (and gossip), which know their recipient's record, never on pings and acks, which look it up by
+      // IP as if it were a name and find nothing (spec §2.4).
+      for (const [dir, other] of [["in", goPlain], ["out", goSealed], ["out", goPlain]] as const) {
+        const plain = tsPlain.fault!.seen.filter((x) => x.dir === dir && x.peer === other.node(0).address && !x.encrypted);
+        const crc = (types: number[]) =>
+          plain.filter((x) => x.messages.length === types.length && x.messages.every((m, i) => m.type === types[i]))
+            .map((x) => x.first === MessageType.HasCrc);
+        const what = `ts-plain ${dir} ${other.nodes[0]!.name}`;
+        assert.ok(crc([MessageType.User]).length >= 1 && crc([MessageType.User]).every(Boolean), `${what}: user`);
+        const probes = [...crc([MessageType.Ping]), ...crc([MessageType.AckResp])];
+        assert.ok(probes.length >= 1 && probes.every((b) => !b), `${what}: pings and acks`);
+      }
+      assert.ok([tsPlain, tsSealed].every((n) => n.fault!.seen.every((x) => !x.undecodable)));
+      assert.deepEqual(c.goProblems, []);
     } finally {
       await c.close();
     }
@@ -291,7 +354,7 @@ describe("mixed Go/TS cluster: encryption, compression and protocol versions", {
       assert.deepEqual([...sealedBy(t2, "in", g2.node(0).address)], [1]);
       assert.deepEqual([...sealedBy(t2, "in", t1.address)], [0]);
       assert.deepEqual([...sealedBy(t1, "out", g2.node(0).address)], [0]);
-      assert.ok([t1, t2].every((n) => n.fault!.seen.every((s) => !s.undecodable)));
+      assert.ok([t1, t2].every((n) => n.fault!.seen.every((s) => s.encrypted && !s.undecodable)));
       // Each side records the other's version.
       assert.equal(t2.ml.members().find((m) => m.name === "go-p1")?.pCur, 1);
       assert.deepEqual((await goRecords(g2, 0)).get("ts-p1")?.vsn, [1, 5, 1, 0, 0, 0]);
