@@ -8,13 +8,15 @@
 //                     --warmup-seconds (default 60) after the joins, CPU seconds per node
 //                     per second and UDP+TCP bytes sent per node per second, over
 //                     --steady-seconds (default 30); heap per node
-//   failure detection the last node is killed (no leave); ms until each other node
-//                     declares it dead (first, median, last)
+//   failure detection --kills (default 3) nodes are killed one after the other (no leave);
+//                     ms until each other node declares each dead (first, median, last
+//                     over all, and each kill's median)
 // Prints one JSON line. Run through `npm run bench -- --suite cluster`.
 import process from "node:process";
 import { defaultLocalConfig, Memberlist, type Metrics, NodeState } from "../mod.ts";
 import { detectRuntime } from "../lib/_runtime.ts";
 import { silentLogger } from "../lib/logging.ts";
+import { pushPullScale } from "../lib/util.ts";
 import { GoPeer } from "../tests/interop/_peer.ts";
 
 const args = process.argv.slice(2);
@@ -24,7 +26,12 @@ const opt = (name: string, fallback: string): string => {
 };
 const impl = opt("impl", "ts");
 const nodes = Number(opt("nodes", "32"));
-const steadySeconds = Number(opt("steady-seconds", "30"));
+// The window spans at least one periodic push/pull period (local profile: 15 s, scaled up past 32
+// nodes: 45 s at 128), so that each node's push/pull is counted once whatever its phase.
+const steadySeconds = Math.max(
+  Number(opt("steady-seconds", "30")),
+  pushPullScale(defaultLocalConfig().pushPullInterval, nodes) / 1000,
+);
 const convergeTimeoutMs = Number(opt("converge-timeout-ms", "90000"));
 // After convergence, let join traffic (alive gossip, follow-up push/pulls) die down before measuring,
 // and start no earlier than --warmup-seconds after the joins, so that the periodic push/pulls (first
@@ -39,6 +46,7 @@ function settle(joinedAt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, until - performance.now()));
 }
 const detectTimeoutMs = 60_000;
+const kills = Number(opt("kills", "3"));
 // Config overrides for experiments, as JSON (ours only).
 const overrides = JSON.parse(opt("config", "{}")) as Record<string, unknown>;
 
@@ -47,7 +55,7 @@ interface Report {
   runtime: string;
   nodes: number;
   convergeMs: number | null;
-  detection: { first: number; median: number; last: number; count: number } | null;
+  detection: { first: number; median: number; last: number; count: number; kills: number[] } | null;
   cpuPerNodePerSec: number;
   /** The user-space share of that CPU time. */
   cpuUserShare: number;
@@ -56,14 +64,21 @@ interface Report {
   steadySeconds: number;
 }
 
-function summary(times: number[], expected: number): Report["detection"] {
+function median(xs: readonly number[]): number {
+  const t = [...xs].sort((a, b) => a - b);
+  return t.length === 0 ? NaN : t[Math.floor((t.length - 1) / 2)]!;
+}
+
+/** First, median and last over every observation of every kill, and each kill's median. */
+function summary(times: number[], perKill: number[]): Report["detection"] {
   if (times.length === 0) return null;
   const t = [...times].sort((a, b) => a - b);
   return {
     first: Math.round(t[0]!),
-    median: Math.round(t[Math.floor((t.length - 1) / 2)]!),
+    median: Math.round(median(t)),
     last: Math.round(t[t.length - 1]!),
-    count: Math.min(t.length, expected),
+    count: t.length,
+    kills: perKill,
   };
 }
 
@@ -116,24 +131,33 @@ async function runTs(): Promise<Report> {
   const cpu = process.cpuUsage(cpu0);
   const bytes = counter.bytes - bytes0;
 
-  const victim = members[nodes - 1]!;
-  const name = victim.localNode().name;
+  // Several kills, one after the other: one kill's timing depends a lot on when the first
+  // prober happens to pick the victim.
   const times: number[] = [];
-  const killedAt = performance.now();
-  for (const m of members.slice(0, -1)) {
-    m.addEventListener("leave", (e) => {
-      if (e.node.name === name && e.node.state === NodeState.Dead) times.push(performance.now() - killedAt);
-    }, { once: true });
+  const perKill: number[] = [];
+  for (let k = 0; k < kills; k++) {
+    const victim = members[nodes - 1 - k]!;
+    const name = victim.localNode().name;
+    const round: number[] = [];
+    const killedAt = performance.now();
+    const survivors = members.slice(0, nodes - 1 - k);
+    for (const m of survivors) {
+      m.addEventListener("leave", (e) => {
+        if (e.node.name === name && e.node.state === NodeState.Dead) round.push(performance.now() - killedAt);
+      }, { once: true });
+    }
+    await victim.shutdown();
+    await poll(() => round.length >= survivors.length, detectTimeoutMs);
+    times.push(...round);
+    perKill.push(Math.round(median(round)));
   }
-  await victim.shutdown();
-  await poll(() => times.length >= nodes - 1, detectTimeoutMs);
-  await Promise.all(members.slice(0, -1).map((m) => m.shutdown()));
+  await Promise.all(members.slice(0, nodes - kills).map((m) => m.shutdown()));
   return {
     lang: "ts",
     runtime: detectRuntime(),
     nodes,
     convergeMs,
-    detection: summary(times, nodes - 1),
+    detection: summary(times, perKill),
     cpuPerNodePerSec: (cpu.user + cpu.system) / 1e6 / nodes / steadySeconds,
     cpuUserShare: Math.round((cpu.user / (cpu.user + cpu.system)) * 100) / 100,
     bytesPerNodePerSec: Math.round(bytes / nodes / steadySeconds),
@@ -149,11 +173,12 @@ async function runGo(): Promise<Report> {
     const known = new Map(names.map((n) => [n, new Set<string>([n])]));
     const deadTimes: number[] = [];
     let killedAt = 0;
-    const victim = names[nodes - 1]!;
+    let victim = "";
+    let round: number[] = [];
     peer.on((e) => {
       if (e.event === "join") known.get(e.observer)?.add(e.node);
       else if (e.event === "leave" && e.node === victim && killedAt > 0 && e.state !== "left") {
-        deadTimes.push(performance.now() - killedAt);
+        round.push(performance.now() - killedAt);
       }
     });
     const seed = peer.nodes[0]!.address;
@@ -170,15 +195,22 @@ async function runGo(): Promise<Report> {
     const sent = (s: typeof s0) => s.perNode.reduce((sum, n) => sum + n.udpOut + n.tcpOut, 0);
     const cpuMs = s1.cpuUserMs + s1.cpuSystemMs - s0.cpuUserMs - s0.cpuSystemMs;
 
-    killedAt = performance.now();
-    await peer.kill(nodes - 1);
-    await poll(() => deadTimes.length >= nodes - 1, detectTimeoutMs);
+    const perKill: number[] = [];
+    for (let k = 0; k < kills; k++) {
+      victim = names[nodes - 1 - k]!;
+      round = [];
+      killedAt = performance.now();
+      await peer.kill(nodes - 1 - k);
+      await poll(() => round.length >= nodes - 1 - k, detectTimeoutMs);
+      deadTimes.push(...round);
+      perKill.push(Math.round(median(round)));
+    }
     return {
       lang: "go",
       runtime: "go",
       nodes,
       convergeMs,
-      detection: summary(deadTimes, nodes - 1),
+      detection: summary(deadTimes, perKill),
       cpuPerNodePerSec: cpuMs / 1000 / nodes / steadySeconds,
       cpuUserShare: Math.round(((s1.cpuUserMs - s0.cpuUserMs) / cpuMs) * 100) / 100,
       bytesPerNodePerSec: Math.round((sent(s1) - sent(s0)) / nodes / steadySeconds),
