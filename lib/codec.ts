@@ -316,34 +316,42 @@ function nextKey(r: Reader, order: readonly number[] | null, i: number): number 
 
 // ---------------------------------------------------------------- encoders
 
-function encodePing(w: Writer, m: Ping): void {
-  const hasAddr = m.sourceAddr !== null && m.sourceAddr.length > 0;
-  const hasNode = m.sourceNode !== "";
-  const hasPort = m.sourcePort !== 0;
-  w.u8(0x82 + (hasAddr ? 1 : 0) + (hasNode ? 1 : 0) + (hasPort ? 1 : 0));
-  w.bytes(KEY[K_NODE]!);
-  writeStr(w, m.node);
-  w.bytes(KEY[K_SEQNO]!);
-  writeUint(w, m.seqNo, U32, "SeqNo");
-  if (hasAddr) {
+/** The `Source*` fields of pings and indirect pings, which Go omits when empty. */
+type SourceFields = Pick<Ping, "sourceAddr" | "sourceNode" | "sourcePort">;
+
+/** How many `Source*` fields are not empty (and so are written). */
+function sourceFieldCount(m: SourceFields): number {
+  return (m.sourceAddr !== null && m.sourceAddr.length > 0 ? 1 : 0) + (m.sourceNode !== "" ? 1 : 0) +
+    (m.sourcePort !== 0 ? 1 : 0);
+}
+
+/** Writes the non-empty `Source*` fields, in Go's key order (SourceAddr, SourceNode, SourcePort). */
+function encodeSourceFields(w: Writer, m: SourceFields): void {
+  if (m.sourceAddr !== null && m.sourceAddr.length > 0) {
     w.bytes(KEY[K_SOURCE_ADDR]!);
     writeRaw(w, m.sourceAddr);
   }
-  if (hasNode) {
+  if (m.sourceNode !== "") {
     w.bytes(KEY[K_SOURCE_NODE]!);
     writeStr(w, m.sourceNode);
   }
-  if (hasPort) {
+  if (m.sourcePort !== 0) {
     w.bytes(KEY[K_SOURCE_PORT]!);
     writeUint(w, m.sourcePort, U16, "SourcePort");
   }
 }
 
+function encodePing(w: Writer, m: Ping): void {
+  w.u8(0x82 + sourceFieldCount(m));
+  w.bytes(KEY[K_NODE]!);
+  writeStr(w, m.node);
+  w.bytes(KEY[K_SEQNO]!);
+  writeUint(w, m.seqNo, U32, "SeqNo");
+  encodeSourceFields(w, m);
+}
+
 function encodeIndirectPingReq(w: Writer, m: IndirectPingReq): void {
-  const hasAddr = m.sourceAddr !== null && m.sourceAddr.length > 0;
-  const hasNode = m.sourceNode !== "";
-  const hasPort = m.sourcePort !== 0;
-  w.u8(0x85 + (hasAddr ? 1 : 0) + (hasNode ? 1 : 0) + (hasPort ? 1 : 0));
+  w.u8(0x85 + sourceFieldCount(m));
   w.bytes(KEY[K_NACK]!);
   writeBool(w, m.nack);
   w.bytes(KEY[K_NODE]!);
@@ -352,18 +360,7 @@ function encodeIndirectPingReq(w: Writer, m: IndirectPingReq): void {
   writeUint(w, m.port, U16, "Port");
   w.bytes(KEY[K_SEQNO]!);
   writeUint(w, m.seqNo, U32, "SeqNo");
-  if (hasAddr) {
-    w.bytes(KEY[K_SOURCE_ADDR]!);
-    writeRaw(w, m.sourceAddr);
-  }
-  if (hasNode) {
-    w.bytes(KEY[K_SOURCE_NODE]!);
-    writeStr(w, m.sourceNode);
-  }
-  if (hasPort) {
-    w.bytes(KEY[K_SOURCE_PORT]!);
-    writeUint(w, m.sourcePort, U16, "SourcePort");
-  }
+  encodeSourceFields(w, m);
   w.bytes(KEY[K_TARGET]!);
   writeRaw(w, m.target);
 }

@@ -55,6 +55,8 @@ export const MAX_MESSAGE_NESTING: number = 8;
 export const MAX_PACKET_MESSAGES: number = 65536;
 /** Bytes of the CRC header. */
 export const CRC_HEADER_SIZE: number = 5;
+/** Shortest packet worth an LZW attempt (see {@linkcode sealPacket}). */
+const MIN_COMPRESS_LENGTH = 64;
 
 /** The settings that shape packets and streams on the wire. */
 export interface WireOptions extends LabelPolicy {
@@ -236,7 +238,9 @@ export function addCrcHeader(msg: Uint8Array): Uint8Array {
  */
 export function sealPacket(msg: Uint8Array, opts: WireOptions, crc: boolean): Uint8Array {
   let buf = msg;
-  if (opts.enableCompression) {
+  // The compress wrapper costs 12 bytes and LZW needs repetition to win: no memberlist message
+  // under 64 bytes ever gets shorter (acks, suspects, small pings), so do not try.
+  if (opts.enableCompression && msg.length >= MIN_COMPRESS_LENGTH) {
     try {
       const compressed = compressPayload(msg);
       if (compressed.length < msg.length) buf = compressed;
