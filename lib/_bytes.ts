@@ -11,15 +11,16 @@ import { detectRuntime } from "./_runtime.ts";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
-// On Deno, small arrays are carved out of shared 8 KiB slabs, as Node's Buffer
-// pool does: Deno allocates every new typed array's memory outside the JS heap,
-// at about 300 ns each, while a view into a slab costs 20 ns. Node and Bun
-// allocate small typed arrays in 15 ns or less, faster than a view, so they
-// allocate directly. A slab lives as long as any view into it, so only short
-// arrays come from it.
+// On V8 (Deno and Node), small arrays are carved out of shared 8 KiB slabs, as
+// Node's Buffer pool does: V8 puts the memory of a typed array longer than 64
+// bytes (Node) or of every typed array (Deno) outside the JS heap, at 200-300 ns
+// an allocation, while a view into a slab costs 20 ns. Bun's JavaScriptCore
+// allocates small typed arrays in a few ns, faster than a view, so it allocates
+// directly. A slab lives as long as any view into it, so only short arrays come
+// from it.
 const SLAB_SIZE = 8192;
 const SLAB_MAX = 512;
-const useSlabs = detectRuntime() === "deno";
+const useSlabs = detectRuntime() !== "bun";
 let slab = new Uint8Array(useSlabs ? SLAB_SIZE : 0);
 let slabOffset = 0;
 
