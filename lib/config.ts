@@ -112,6 +112,8 @@ const MAX_TIMEOUT_MS = 3_600_000;
  * timer far below the 2³¹ − 1 ms that runtimes' timers accept.
  */
 const MAX_INTERVAL_MS = 86_400_000;
+/** The longest `reconnectTimeout`: 30 days. */
+const MAX_RECONNECT_TIMEOUT_MS = 30 * 86_400_000;
 
 /** Upper bound of counts and multipliers: Go's `int` on 32-bit platforms. */
 const INT_MAX = 2_147_483_647;
@@ -559,6 +561,32 @@ export interface Config {
   pushPullAfterJoin: number;
 
   /**
+   * How often, in ms, to try to reach a node that failed (declared dead, not
+   * left), so that a network partition heals by itself once the network does;
+   * 0 turns it off. Not in Go memberlist, where a dead node is forgotten after
+   * `gossipToTheDeadTime` and the two sides of a long partition stay apart
+   * until the application joins them again (Serf adds this on top, and so do
+   * many applications). Like Go's push/pull interval it grows with the
+   * cluster's size, and each tick tries with a probability of failed nodes
+   * over live ones, so a cluster with one failed node makes about one attempt
+   * per interval in all. An attempt pings the failed node by name first (a
+   * node that now answers at that address under another name, such as a
+   * reused IP in another cluster, is left alone), then does a join push/pull
+   * with it, which merge delegates can veto as for any join.
+   *
+   * @default {30000}
+   */
+  reconnectInterval: number;
+
+  /**
+   * How long, in ms, a failed node stays a reconnect candidate after it was
+   * declared dead (see {@linkcode Config.reconnectInterval}).
+   *
+   * @default {86400000} (24 hours, as Serf)
+   */
+  reconnectTimeout: number;
+
+  /**
    * Where log lines go (replaces Go's `Logger` and `LogOutput`).
    *
    * @default {defaultLogger}
@@ -691,6 +719,8 @@ function lanConfig(name: string): Config {
     msgpackUseNewTimeFormat: false,
     metaMaxSize: META_MAX_SIZE,
     pushPullAfterJoin: 2,
+    reconnectInterval: 30_000,
+    reconnectTimeout: 86_400_000,
     logger: defaultLogger,
     metrics: noopMetrics,
     clock: systemClock,
@@ -1165,6 +1195,8 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const msgpackUseNewTimeFormat = checkBool("msgpackUseNewTimeFormat", v.msgpackUseNewTimeFormat);
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
   const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
+  const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
+  const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
   const logger = checkObject<Logger>("logger", v.logger, ["debug", "info", "warn", "error"], {
     nullable: false,
     required: true,
@@ -1245,6 +1277,8 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     msgpackUseNewTimeFormat,
     metaMaxSize,
     pushPullAfterJoin,
+    reconnectInterval,
+    reconnectTimeout,
     logger,
     metrics,
     clock,

@@ -189,6 +189,7 @@ export class Memberlist {
         nodes: [],
         nodeMap: new Map(),
         nodeTimers: new Map(),
+        failed: new Map(),
         probeIndex: 0,
         sequenceNum: 0,
         incarnation: 0,

@@ -28,6 +28,7 @@ import type { TransmitLimitedQueue } from "./queue.ts";
 import { MemberlistBroadcast } from "./broadcast.ts";
 import { Suspicion } from "./suspicion.ts";
 import { kRandomNodes, pushPullScale, randomOffset, suspicionTimeout } from "./util.ts";
+import { type FailedNode, reconnect, rememberFailed } from "./reconnect.ts";
 import {
   encodeAndSendMsg,
   type HandoffMessage,
@@ -97,6 +98,8 @@ export interface MemberlistState {
   nodeMap: Map<string, NodeRecord>;
   /** Running suspicion timers, by node name. */
   nodeTimers: Map<string, Suspicion>;
+  /** Reaped dead nodes that are still reconnect candidates, oldest first (`reconnect.ts`). */
+  failed: Map<string, FailedNode>;
   /** Next index into `nodes` for the probe round robin. */
   probeIndex: number;
   /** Last sequence number used (uint32). */
@@ -275,8 +278,8 @@ function peekBroadcasts(m: MemberlistState, overhead: number, limit: number): Ui
 // ---------------------------------------------------------------- schedules
 
 /**
- * Starts the probe, gossip and push/pull schedules, each after a random stagger
- * (Go `schedule`).
+ * Starts the probe, gossip, push/pull and reconnect schedules, each after a
+ * random stagger (Go `schedule`, which has no reconnect).
  */
 export function schedule(m: MemberlistState): void {
   const c = m.config;
@@ -291,7 +294,8 @@ export function schedule(m: MemberlistState): void {
     const idle = c.delegate?.getBroadcasts === undefined ? () => m.broadcasts.numQueued() === 0 : undefined;
     startTicker(m, c.gossipInterval, stagger, () => gossip(m), idle);
   }
-  if (c.pushPullInterval > 0) track(m, pushPullLoop(m));
+  if (c.pushPullInterval > 0) track(m, scaledLoop(m, c.pushPullInterval, pushPull));
+  if (c.reconnectInterval > 0) track(m, scaledLoop(m, c.reconnectInterval, reconnect));
   if (c.queueCheckInterval > 0) {
     startTicker(m, c.queueCheckInterval, c.queueCheckInterval, () => {
       m.config.metrics.addSample(["memberlist", "queue", "broadcasts"], m.broadcasts.numQueued(), m.metricLabels);
@@ -360,15 +364,19 @@ export function track<T>(m: MemberlistState, p: Promise<T>): Promise<T> {
   return p;
 }
 
-async function pushPullLoop(m: MemberlistState): Promise<void> {
+/**
+ * Runs `task` after a random stagger within `interval`, then every `interval`
+ * scaled up with the cluster's size, until shutdown (Go `pushPullTrigger`).
+ */
+async function scaledLoop(m: MemberlistState, interval: number, task: (m: MemberlistState) => Promise<unknown>): Promise<void> {
   const c = m.config;
   const signal = m.stopped.signal;
   try {
-    await sleep(c.clock, Math.floor(c.random() * c.pushPullInterval), signal);
+    await sleep(c.clock, Math.floor(c.random() * interval), signal);
     while (!m.shutdown) {
-      await sleep(c.clock, pushPullScale(c.pushPullInterval, estNumNodes(m)), signal);
+      await sleep(c.clock, pushPullScale(interval, estNumNodes(m)), signal);
       if (m.shutdown) return;
-      await pushPull(m);
+      await task(m);
     }
   } catch (err) {
     if (!signal.aborted) throw err;
@@ -434,6 +442,7 @@ export function resetNodes(m: MemberlistState): void {
   for (const n of m.nodes) {
     if (deadOrLeft(n) && now - n.stateChange > m.config.gossipToTheDeadTime) {
       m.nodeMap.delete(n.name);
+      if (n.state === NodeState.Dead) rememberFailed(m, n.name, fullAddress(n).addr, n.stateChange);
       const timer = m.nodeTimers.get(n.name);
       if (timer !== undefined) {
         timer.cancel();

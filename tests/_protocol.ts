@@ -27,13 +27,13 @@ export interface QuietNode extends TestNode {
 }
 
 /**
- * Creates a node whose probe, gossip and push/pull schedules never run (Go's
+ * Creates a node whose probe, gossip, push/pull and reconnect schedules never run (Go's
  * `newMemberlist` without `schedule`), so each test calls `probeNode`,
  * `gossip`... itself. Its own alive record exists, as after Go's `setAlive`,
  * but its broadcast queue starts empty.
  */
 export async function quietNode(c: TestCluster, name: string, overrides: Partial<Config> = {}): Promise<QuietNode> {
-  const node = await c.add(name, { pushPullInterval: 0, ...overrides });
+  const node = await c.add(name, { pushPullInterval: 0, reconnectInterval: 0, ...overrides });
   const m = memberlistState(node.ml);
   deschedule(m);
   // Go's test memberlists start with an empty queue: drop our own start-up alive.

@@ -103,7 +103,18 @@ const GO_LOCAL = {
 };
 
 /** Fields that Go's Config does not have (or has as something else), with our defaults. */
-const OURS = ["name", "resolve", "metaMaxSize", "pushPullAfterJoin", "logger", "metrics", "clock", "random"];
+const OURS = [
+  "name",
+  "resolve",
+  "metaMaxSize",
+  "pushPullAfterJoin",
+  "reconnectInterval",
+  "reconnectTimeout",
+  "logger",
+  "metrics",
+  "clock",
+  "random",
+];
 
 function assertProfile(config: Config, go: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(go)) {
@@ -112,6 +123,8 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(config).sort(), [...Object.keys(go), ...OURS].sort());
   assert.equal(config.metaMaxSize, 512);
   assert.equal(config.pushPullAfterJoin, 2);
+  assert.equal(config.reconnectInterval, 30_000);
+  assert.equal(config.reconnectTimeout, 86_400_000);
   assert.equal(config.logger, defaultLogger);
   assert.equal(config.metrics, noopMetrics);
   assert.equal(config.clock, systemClock);
@@ -315,6 +328,8 @@ describe("validateConfig()", () => {
       { udpBufferSize: 65502 },
       { metaMaxSize: 0 },
       { metaMaxSize: 64000 },
+      { reconnectInterval: 0, reconnectTimeout: 0 },
+      { reconnectInterval: 86_400_000, reconnectTimeout: 2_592_000_000 },
       { delegateProtocolMin: 255, delegateProtocolMax: 255, delegateProtocolVersion: 255 },
       { advertiseAddr: "10.0.0.1", bindAddr: "::" },
       { advertiseAddr: "::ffff:10.0.0.1", bindAddr: "127.0.0.1" },
@@ -650,6 +665,21 @@ describe("validateConfig()", () => {
       { pushPullAfterJoin: 17 },
       RangeError,
       'Invalid config "pushPullAfterJoin": expected an integer in [0, 16], got 17',
+    ],
+    [
+      { reconnectInterval: -1 },
+      RangeError,
+      'Invalid config "reconnectInterval": expected a number of milliseconds in [0, 86400000], got -1',
+    ],
+    [
+      { reconnectTimeout: 2_592_000_001 },
+      RangeError,
+      'Invalid config "reconnectTimeout": expected a number of milliseconds in [0, 2592000000], got 2592000001',
+    ],
+    [
+      { reconnectInterval: "30s" },
+      TypeError,
+      'Invalid config "reconnectInterval": expected a number of milliseconds in [0, 86400000], got "30s"',
     ],
     [{ logger: null }, TypeError, 'Invalid config "logger": expected a Logger, got null'],
     [

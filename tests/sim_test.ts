@@ -9,9 +9,11 @@ const base: SimOptions = {
   seed: 5,
   profile: "local",
   lifeguard: true,
+  reconnect: true,
   loss: 0,
   slow: 0.1,
   duration: 30,
+  split: 20,
   latency: 1,
   verbose: false,
   seeds: 1,
@@ -50,5 +52,15 @@ describe("simulate()", () => {
     const informed = r.informed as { p100: number | null; count: number; of: number };
     assert.equal(informed.count, base.nodes - 1);
     assert.ok(informed.p100 !== null);
+  });
+
+  it("partition: a split longer than gossipToTheDeadTime heals with reconnect, and not without (as Go)", async () => {
+    // Local profile: gossipToTheDeadTime 15 s, so after 40 s apart each half has forgotten the other.
+    const o: SimOptions = { ...base, scenario: "partition", split: 40, duration: 60 };
+    const healed = (await run(o)).informed as { p100: number | null; count: number; of: number };
+    assert.equal(healed.count, base.nodes);
+    assert.ok(healed.p100 !== null && healed.p100 <= 60_000);
+    const split = (await run({ ...o, reconnect: false })).informed as { count: number };
+    assert.equal(split.count, 0);
   });
 });

@@ -4,8 +4,8 @@
 // and codec) on the in-memory network and one virtual clock.
 //
 //   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow --seed K
-//                  [--profile lan|wan|local] [--no-lifeguard] [--loss P] [--slow F]
-//                  [--duration SECONDS] [--latency MS] [--json]
+//                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
+//                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
 // same output, except for the wall-clock and heap figures.
@@ -29,10 +29,14 @@ export interface SimOptions {
   seed: number;
   profile: "lan" | "wan" | "local";
   lifeguard: boolean;
+  /** Reconnect to failed nodes (`reconnectInterval`); off behaves like Go. */
+  reconnect: boolean;
   loss: number;
   slow: number;
   /** Simulated seconds after the scenario's event (0: the scenario's default). */
   duration: number;
+  /** partition: how long the halves stay apart, in simulated seconds. */
+  split: number;
   /** One-way network latency in ms (plus up to the same again as jitter). */
   latency: number;
   /** Print progress to stderr. */
@@ -49,6 +53,7 @@ export interface SimReport {
   seed: number;
   profile: string;
   lifeguard: boolean;
+  reconnect: boolean;
   loss: number;
   slow: number;
   simulatedMs: number;
@@ -117,6 +122,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     logger: silentLogger,
     metrics,
     ...(o.lifeguard ? {} : { awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 }),
+    ...(o.reconnect ? {} : { reconnectInterval: 0 }),
   };
 
   // ---------------------------------------------------------------- the cluster
@@ -322,8 +328,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         const half = nodes.slice(0, Math.floor(nodes.length / 2)).map((n) => n.transport.addr);
         const other = nodes.slice(Math.floor(nodes.length / 2)).map((n) => n.transport.addr);
         net.partition(half, other);
-        const splitFor = Math.min(duration || 20_000, 25_000);
-        await run(splitFor);
+        await run(o.split * 1000);
         net.heal();
         event = clock.now();
         informedOf = nodes.length;
@@ -357,6 +362,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     seed: o.seed,
     profile: o.profile,
     lifeguard: o.lifeguard,
+    reconnect: o.reconnect,
     loss: o.scenario === "loss" ? o.loss : 0,
     slow: o.scenario === "slow" ? o.slow : 0,
     simulatedMs: Math.round(simulatedMs),
@@ -409,9 +415,11 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
     seed: num("seed", 1, 0, 2 ** 31),
     profile,
     lifeguard: !argv.includes("--no-lifeguard"),
+    reconnect: !argv.includes("--no-reconnect"),
     loss: num("loss", 0.05, 0, 1),
     slow: num("slow", 0.1, 0, 1),
     duration: num("duration", 0, 0, 86_400),
+    split: num("split", 20, 0, 86_400),
     latency: num("latency", 1, 0, 1000),
     verbose: argv.includes("--verbose"),
     seeds: num("seeds", 3, 1, 100),

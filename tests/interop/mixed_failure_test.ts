@@ -363,6 +363,49 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
     }
   });
 
+  it("TS nodes find a crashed Go node that comes back at its address without joining, and never a stranger there", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    // Reconnect (not in Go): the TS nodes ping the failed node by name, then join it with a push/pull.
+    const c = new MixedCluster(FAST);
+    try {
+      const config = { gossipToTheDeadTime: 1000, reconnectInterval: 300 };
+      const ts = [await c.ts("ts-0", { config }), await c.ts("ts-1", { config })];
+      await ts[1]!.ml.join([ts[0]!.address]);
+      const first = await c.go({ names: ["go-r"] });
+      const port = first.node(0).port;
+      assert.equal(await first.join(0, [ts[0]!.address]), 1);
+      await c.converged(["go-r", "ts-0", "ts-1"]);
+      await first.close(); // no leave
+      c.peers.splice(c.peers.indexOf(first), 1);
+      // Declared dead, then reaped: only the reconnect list remembers it.
+      await eventually(() => ts.every((n) => memberlistState(n.ml).failed.has("go-r")), {
+        timeout: 10_000,
+        what: "the TS nodes to reap go-r",
+      });
+
+      // A Go node of another cluster at the same address answers no ping for go-r, so nobody merges.
+      const stranger = await c.go({ names: ["go-x"], flags: ["--port", String(port)] });
+      await eventually(() => c.goProblems.some((l) => l.includes("unexpected node")), {
+        timeout: 5000,
+        what: "go-x to refuse a ping for go-r",
+      });
+      assert.deepEqual(await c.views().then((v) => v["go-x"]), ["go-x"]);
+      for (const n of ts) assert.equal(tsState(n, "go-x"), undefined, n.name);
+      await stranger.close();
+      c.peers.splice(c.peers.indexOf(stranger), 1);
+      c.goProblems.length = 0;
+
+      const again = await c.go({ names: ["go-r"], flags: ["--port", String(port)] });
+      assert.equal(again.node(0).port, port);
+      await c.converged(["go-r", "ts-0", "ts-1"]);
+      assert.ok(ts.some((n) => n.logger.lines.some((l) => l.message === "Reconnecting to a failed node")));
+    } finally {
+      await c.close();
+    }
+  });
+
   it("after a graceful leave (0.2.2 keeps left records for good), a TS and a Go node restarted under the same name rejoin", {
     skip: denoOnly(),
     timeout: 30_000,
