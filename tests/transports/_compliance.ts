@@ -534,20 +534,25 @@ export function transportCompliance(
           assert.match(err.message, new RegExp(`port ${a.port}`));
           return true;
         });
-        // Only UDP taken: TCP binds first, then UDP fails and TCP must be released.
-        const udp = dgram.createSocket("udp4");
-        udp.on("error", () => {});
-        const port = await new Promise<number>((resolve) =>
-          udp.bind(0, "127.0.0.1", () => resolve(udp.address().port))
-        );
-        cleanups.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
+        // Only UDP taken: TCP binds first, then UDP fails and TCP must be released. The kernel's
+        // ephemeral UDP port may already be in use for TCP by some other socket: pick one free for both.
+        const tcpFree = (port: number) =>
+          new Promise<boolean>((resolve) => {
+            const server = net.createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+          });
+        let port = 0;
+        for (let tries = 0; port === 0; tries++) {
+          assert.ok(tries < 20, "no port free for both UDP and TCP");
+          const udp = dgram.createSocket("udp4");
+          udp.on("error", () => {});
+          const p = await new Promise<number>((resolve) => udp.bind(0, "127.0.0.1", () => resolve(udp.address().port)));
+          cleanups.push(() => new Promise<void>((resolve) => udp.close(() => resolve())));
+          if (await tcpFree(p)) port = p;
+        }
         await assert.rejects(create({ bindPort: port }), { name: "AddressInUseError", code: "EADDRINUSE" });
-        const server = net.createServer();
-        await new Promise<void>((resolve, reject) => {
-          server.once("error", reject);
-          server.listen(port, "127.0.0.1", () => resolve());
-        });
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        assert.ok(await tcpFree(port), "the TCP listener was released");
       });
 
       it("the port can be bound again right after shutdown, with a connection in TIME_WAIT", async () => {
