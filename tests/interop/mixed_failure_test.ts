@@ -27,6 +27,13 @@ import {
 } from "./_mixed.ts";
 import type { GoNodeEvent, GoPeerEvent } from "./_peer.ts";
 
+/**
+ * For the relay scenarios: a relayed probe crosses three processes in the window between the direct
+ * ping's timeout and the end of the probe interval, so that window is wider than in STEADY (200 ms),
+ * which a short stall of a loaded 2-core machine could close.
+ */
+const RELAYED: Timing = { ...STEADY, probeInterval: 1000, probeTimeout: 300 };
+
 const isLeave = (observer: string, node: string) => (e: GoPeerEvent) =>
   e.event === "leave" && e.observer === observer && e.node === node;
 
@@ -102,7 +109,7 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
   it("TS <-> TS with the direct UDP path cut and no TCP pings: Go relays carry the probes, nobody is suspected", {
     timeout: 40_000,
   }, async () => {
-    const c = new MixedCluster(STEADY);
+    const c = new MixedCluster(RELAYED);
     try {
       const peer = await c.go({ names: ["go-r0", "go-r1"] });
       await peer.join("all");
@@ -119,7 +126,7 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
       t.fault!.dropPeers.add(p.address);
       p.fault!.record = true;
       t.fault!.record = true;
-      await c.staysQuiet(everyone, 6000);
+      await c.staysQuiet(everyone, 8000);
 
       // Direct pings were lost, and each node got its answers through a Go relay.
       const relays = peer.nodes.map((n) => n.address);
@@ -148,7 +155,7 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
   it("Go <-> Go with the direct UDP path cut and no TCP pings: TS relays carry the probes, nobody is suspected", {
     timeout: 40_000,
   }, async () => {
-    const c = new MixedCluster(STEADY);
+    const c = new MixedCluster(RELAYED);
     try {
       const peer = await c.go({ names: ["go-p", "go-t"], flags: ["--disable-tcp-pings"] });
       const r0 = await c.ts("ts-r0", { fault: true });
@@ -163,7 +170,7 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
       await peer.dropUdp("go-t", true, { addrs: [gp.address] });
       r0.fault!.record = true;
       r1.fault!.record = true;
-      await c.staysQuiet(everyone, 6000);
+      await c.staysQuiet(everyone, 8000);
 
       // Each Go node asked the TS relays to probe the other, and a TS relay acked back with its seqNo.
       for (const [prober, target] of [[gp, gt], [gt, gp]] as const) {
