@@ -561,6 +561,19 @@ export interface Config {
   pushPullAfterJoin: number;
 
   /**
+   * The share of each gossip packet, in [0, 0.9], that memberlist's own
+   * messages (alive, suspect, dead) leave to the delegate's user broadcasts
+   * (`delegate.getBroadcasts`) after their first message. Not in Go, where the
+   * delegate only gets what memberlist's messages leave, so under heavy churn
+   * in a big cluster user broadcasts never go out (hashicorp/memberlist#299).
+   * Space one side does not use goes to the other, so this changes nothing
+   * while either side has little to send. 0 behaves like Go.
+   *
+   * @default {0.25}
+   */
+  userBroadcastShare: number;
+
+  /**
    * How often, in ms, to try to reach a node that failed (declared dead, not
    * left), so that a network partition heals by itself once the network does;
    * 0 turns it off. Not in Go memberlist, where a dead node is forgotten after
@@ -719,6 +732,7 @@ function lanConfig(name: string): Config {
     msgpackUseNewTimeFormat: false,
     metaMaxSize: META_MAX_SIZE,
     pushPullAfterJoin: 2,
+    userBroadcastShare: 0.25,
     reconnectInterval: 30_000,
     reconnectTimeout: 86_400_000,
     logger: defaultLogger,
@@ -863,6 +877,13 @@ function rangeError(field: string, expected: string, value: unknown, cause?: unk
 
 function checkMs(field: string, value: unknown, min: number, max: number): number {
   const expected = `a number of milliseconds in [${min}, ${max}]`;
+  if (typeof value !== "number") throw typeError(field, expected, value);
+  if (!(value >= min && value <= max)) throw rangeError(field, expected, value);
+  return value;
+}
+
+function checkNumber(field: string, value: unknown, min: number, max: number): number {
+  const expected = `a number in [${min}, ${max}]`;
   if (typeof value !== "number") throw typeError(field, expected, value);
   if (!(value >= min && value <= max)) throw rangeError(field, expected, value);
   return value;
@@ -1195,6 +1216,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const msgpackUseNewTimeFormat = checkBool("msgpackUseNewTimeFormat", v.msgpackUseNewTimeFormat);
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
   const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
+  const userBroadcastShare = checkNumber("userBroadcastShare", v.userBroadcastShare, 0, 0.9);
   const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
   const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
   const logger = checkObject<Logger>("logger", v.logger, ["debug", "info", "warn", "error"], {
@@ -1277,6 +1299,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     msgpackUseNewTimeFormat,
     metaMaxSize,
     pushPullAfterJoin,
+    userBroadcastShare,
     reconnectInterval,
     reconnectTimeout,
     logger,

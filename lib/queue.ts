@@ -104,6 +104,22 @@ export interface TransmitLimitedQueueOptions {
 }
 
 /**
+ * Space of a packet that {@linkcode TransmitLimitedQueue.getBroadcasts} keeps
+ * for another source of messages.
+ */
+export interface BroadcastShare {
+  /** Bytes the queue leaves free after its first message, until `fill` is called (below 0 counts as 0). */
+  readonly reserve: number;
+  /**
+   * Adds the other source's messages to the packet.
+   *
+   * @param avail Bytes left in the packet.
+   * @returns Bytes those messages take, overheads included.
+   */
+  fill(avail: number): number;
+}
+
+/**
  * One queued broadcast as seen by {@linkcode TransmitLimitedQueue.orderedView}.
  */
 export interface QueuedBroadcast {
@@ -607,16 +623,28 @@ export class TransmitLimitedQueue {
    * (`finished()` called), the others move to the next tier once the scan
    * is over, so no message is taken twice in one call.
    *
+   * With `share`, the packet is shared with another source of messages
+   * (memberlist uses it for the delegate's user broadcasts): after the first
+   * message, the queue fills only up to `limit - share.reserve`, then calls
+   * `share.fill(bytesLeft)` once, which adds its own messages and returns the
+   * bytes they take, and then the queue fills whatever space is left. So
+   * neither side can starve the other, and neither wastes space the other does
+   * not use. `fill` is called even when the queue is empty.
+   *
    * @param overhead Bytes added to each message in the packet (memberlist
    * uses 2, the compound message's length prefix).
    * @param limit Bytes available in the packet.
+   * @param share Space kept for another source, and the call that fills it.
    * @returns The messages, in the order taken; the arrays the broadcasts
    * gave, not copies. Empty when nothing fits or the queue is empty.
    * @throws {TypeError} When `overhead` or `limit` is not a number.
    * @throws {RangeError} When `overhead` or `limit` is not an integer.
    * @throws {unknown} Whatever `numNodes()` throws (nothing is taken then),
-   * or what a dropped broadcast's `finished()` throws (after the queue is
-   * updated; the messages taken are lost with the return value).
+   * what a dropped broadcast's `finished()` throws (after the queue is
+   * updated; the messages taken are lost with the return value), or what
+   * `share.fill()` throws.
+   * @throws {RangeError} When `share.fill()` returns something other than a
+   * number >= 0.
    * @example Usage
    * ```ts
    * import { TransmitLimitedQueue } from "@gossip/memberlist";
@@ -630,15 +658,33 @@ export class TransmitLimitedQueue {
    * assert.deepEqual(packet.map((m) => m.length), [30, 20]);
    * // Next time the untransmitted message goes first.
    * assert.deepEqual(queue.getBroadcasts(2, 60).map((m) => m.length), [10, 30]);
+   *
+   * // Keep 25 of 60 bytes for other messages: after its first message the queue
+   * // stops short of them, lets fill() use what is left, then fills the rest
+   * // (here the 30-byte message no longer fits).
+   * const others: number[] = [];
+   * const shared = queue.getBroadcasts(2, 60, {
+   *   reserve: 25,
+   *   fill: (avail) => {
+   *     others.push(avail);
+   *     return 22; // one 20-byte message of our own, plus its overhead
+   *   },
+   * });
+   * assert.deepEqual(shared.map((m) => m.length), [20, 10]);
+   * assert.deepEqual(others, [26]);
    * ```
    */
-  getBroadcasts(overhead: number, limit: number): Uint8Array[] {
+  getBroadcasts(overhead: number, limit: number, share?: BroadcastShare): Uint8Array[] {
     const action = "get broadcasts";
     checkInteger(overhead, "overhead", action);
     checkInteger(limit, "limit", action);
+    if (share !== undefined) checkInteger(share.reserve, "share.reserve", action);
     const items = this.#items;
-    const first = items.first();
-    if (first === undefined) return [];
+    let first = items.first();
+    if (first === undefined) {
+      share?.fill(limit);
+      return [];
+    }
 
     // A negative or NaN estimate would give a NaN limit and immortal messages.
     const n = this.numNodes();
@@ -648,28 +694,48 @@ export class TransmitLimitedQueue {
     const dropped: Item[] = [];
     let used = 0;
     let tier = first.transmits;
-    for (;;) {
-      const free = limit - used - overhead;
-      if (free <= 0) break;
-      const cur = items.firstFit(tier, free);
-      if (cur === undefined) break;
-      if (cur.transmits !== tier) {
-        // Nothing left in this tier fits; the tiers in between are empty.
-        tier = cur.transmits;
-        continue;
+    // With a share, the first message may take the whole packet; the next ones stop short of the reserve.
+    let cap = share === undefined ? limit : limit - Math.max(0, share.reserve);
+    let filled = share === undefined;
+    try {
+      for (;;) {
+        const free = (out.length === 0 ? limit : cap) - used - overhead;
+        const cur = free > 0 ? items.firstFit(tier, free) : undefined;
+        if (cur === undefined) {
+          if (filled) break;
+          // The other source's turn, then back to the queue for whatever space it left.
+          filled = true;
+          cap = limit;
+          const took = share!.fill(limit - used);
+          if (!(typeof took === "number" && took >= 0)) {
+            throw new RangeError(`Cannot ${action}: share.fill() must return a number of bytes >= 0, got ${took}`);
+          }
+          used += took;
+          first = items.first();
+          if (first === undefined) break;
+          tier = first.transmits;
+          continue;
+        }
+        if (cur.transmits !== tier) {
+          // Nothing left in this tier fits; the tiers in between are empty.
+          tier = cur.transmits;
+          continue;
+        }
+        out.push(cur.msg);
+        used += overhead + cur.length;
+        this.#remove(cur);
+        if (cur.transmits + 1 >= transmitLimit) {
+          dropped.push(cur);
+        } else {
+          cur.transmits++;
+          moved.push(cur);
+        }
       }
-      out.push(cur.msg);
-      used += overhead + cur.length;
-      this.#remove(cur);
-      if (cur.transmits + 1 >= transmitLimit) {
-        dropped.push(cur);
-      } else {
-        cur.transmits++;
-        moved.push(cur);
-      }
+    } finally {
+      // Taken messages count as transmitted even when fill() throws: the packet may still go out.
+      for (const cur of moved) this.#add(cur);
+      finishAll(dropped);
     }
-    for (const cur of moved) this.#add(cur);
-    finishAll(dropped);
     return out;
   }
 

@@ -231,29 +231,34 @@ function broadcast(m: MemberlistState, node: string, msg: Uint8Array, notify: ((
 }
 
 /**
- * Takes memberlist's queued broadcasts, then the delegate's, for a packet with
- * `limit` bytes to spare (Go `getBroadcasts` in broadcast.go).
+ * Takes memberlist's queued broadcasts and the delegate's for a packet with
+ * `limit` bytes to spare (Go `getBroadcasts` in broadcast.go). Go gives the
+ * delegate only what memberlist's own messages leave, which under heavy churn
+ * is nothing; here they leave at least `userBroadcastShare` of the packet
+ * after their first message, and take back whatever the delegate leaves.
  */
 export function getBroadcasts(m: MemberlistState, overhead: number, limit: number): Uint8Array[] {
-  const toSend = m.broadcasts.getBroadcasts(overhead, limit);
   const d = m.config.delegate;
-  if (d?.getBroadcasts !== undefined) {
+  if (d?.getBroadcasts === undefined) return m.broadcasts.getBroadcasts(overhead, limit);
+  const user: Uint8Array[] = [];
+  const fill = (avail: number): number => {
+    if (avail <= overhead + USER_MSG_OVERHEAD) return 0;
+    const msgs = callUser(m, "Delegate.getBroadcasts", () => d.getBroadcasts!(overhead + USER_MSG_OVERHEAD, avail));
+    if (!Array.isArray(msgs)) return 0;
     let used = 0;
-    for (const msg of toSend) used += msg.length + overhead;
-    const avail = limit - used;
-    if (avail > overhead + USER_MSG_OVERHEAD) {
-      const user = callUser(m, "Delegate.getBroadcasts", () => d.getBroadcasts!(overhead + USER_MSG_OVERHEAD, avail));
-      if (Array.isArray(user)) {
-        for (const msg of user) {
-          if (!(msg instanceof Uint8Array) || msg.length === 0) continue;
-          const buf = new Uint8Array(msg.length + 1);
-          buf[0] = MessageType.User;
-          buf.set(msg, 1);
-          toSend.push(buf);
-        }
-      }
+    for (const msg of msgs) {
+      if (!(msg instanceof Uint8Array) || msg.length === 0) continue;
+      const buf = new Uint8Array(msg.length + USER_MSG_OVERHEAD);
+      buf[0] = MessageType.User;
+      buf.set(msg, USER_MSG_OVERHEAD);
+      user.push(buf);
+      used += overhead + buf.length;
     }
-  }
+    return used;
+  };
+  const reserve = Math.max(0, Math.floor(limit * m.config.userBroadcastShare));
+  const toSend = m.broadcasts.getBroadcasts(overhead, limit, { reserve, fill });
+  for (const msg of user) toSend.push(msg);
   return toSend;
 }
 

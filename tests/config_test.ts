@@ -108,6 +108,7 @@ const OURS = [
   "resolve",
   "metaMaxSize",
   "pushPullAfterJoin",
+  "userBroadcastShare",
   "reconnectInterval",
   "reconnectTimeout",
   "logger",
@@ -123,6 +124,7 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(config).sort(), [...Object.keys(go), ...OURS].sort());
   assert.equal(config.metaMaxSize, 512);
   assert.equal(config.pushPullAfterJoin, 2);
+  assert.equal(config.userBroadcastShare, 0.25);
   assert.equal(config.reconnectInterval, 30_000);
   assert.equal(config.reconnectTimeout, 86_400_000);
   assert.equal(config.logger, defaultLogger);
@@ -328,7 +330,8 @@ describe("validateConfig()", () => {
       { udpBufferSize: 65502 },
       { metaMaxSize: 0 },
       { metaMaxSize: 64000 },
-      { reconnectInterval: 0, reconnectTimeout: 0 },
+      { reconnectInterval: 0, reconnectTimeout: 0, userBroadcastShare: 0 },
+      { userBroadcastShare: 0.9 },
       { reconnectInterval: 86_400_000, reconnectTimeout: 2_592_000_000 },
       { delegateProtocolMin: 255, delegateProtocolMax: 255, delegateProtocolVersion: 255 },
       { advertiseAddr: "10.0.0.1", bindAddr: "::" },
@@ -665,6 +668,16 @@ describe("validateConfig()", () => {
       { pushPullAfterJoin: 17 },
       RangeError,
       'Invalid config "pushPullAfterJoin": expected an integer in [0, 16], got 17',
+    ],
+    [
+      { userBroadcastShare: 0.95 },
+      RangeError,
+      'Invalid config "userBroadcastShare": expected a number in [0, 0.9], got 0.95',
+    ],
+    [
+      { userBroadcastShare: Number.NaN },
+      RangeError,
+      'Invalid config "userBroadcastShare": expected a number in [0, 0.9], got NaN',
     ],
     [
       { reconnectInterval: -1 },

@@ -14,7 +14,7 @@
 //     two Go id-reuse bugs that this port fixes.
 //   describe("TransmitLimitedQueue against a reference model"): no Go
 //     counterpart; random operations checked against a sorted-array model, and
-//     getBroadcasts() limits and uniqueness.
+//     getBroadcasts() limits and uniqueness, with and without a share.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemberlistBroadcast } from "../lib/broadcast.ts";
@@ -363,6 +363,59 @@ describe("TransmitLimitedQueue", () => {
     const out = queue.getBroadcasts(0, 1000);
     assert.deepEqual(out, [b.msg]);
     assert.equal(queue.orderedView()[0]?.transmits, 1);
+  });
+
+  describe("getBroadcasts() with a share (not in Go)", () => {
+    /** A queue with messages of these lengths, all untransmitted. */
+    function queueOf(...lengths: number[]): TransmitLimitedQueue {
+      const queue = new TransmitLimitedQueue({ numNodes: () => 10, retransmitMult: 4 });
+      for (const n of lengths) queue.queueBroadcast({ message: () => new Uint8Array(n) });
+      return queue;
+    }
+
+    it("stops short of the reserve after the first message, lets fill() use the rest, then fills what fill() left", () => {
+      const queue = queueOf(40, 30, 20, 10);
+      const calls: number[] = [];
+      // 100 bytes, overhead 0, reserve 50: 40 (the first may take anything), then nothing more fits in
+      // 50 - 40 = 10 but the 10: 40 + 10 = 50. fill() gets 50 and uses 25; 25 are left: the 20 fits.
+      const out = queue.getBroadcasts(0, 100, { reserve: 50, fill: (avail) => (calls.push(avail), 25) });
+      assert.deepEqual(out.map((m) => m.length), [40, 10, 20]);
+      assert.deepEqual(calls, [50]);
+      assert.deepEqual(queue.orderedView().map((q) => [q.length, q.transmits]), [[30, 0], [40, 1], [20, 1], [10, 1]]);
+    });
+
+    it("gives the first message the whole packet, however large the reserve", () => {
+      const queue = queueOf(90, 5);
+      const calls: number[] = [];
+      const out = queue.getBroadcasts(0, 100, { reserve: 80, fill: (avail) => (calls.push(avail), 0) });
+      assert.deepEqual(out.map((m) => m.length), [90, 5]);
+      assert.deepEqual(calls, [10]);
+    });
+
+    it("with reserve 0 takes what getBroadcasts() without a share takes, and offers the leftover to fill()", () => {
+      const plain = queueOf(50, 40, 30, 20).getBroadcasts(2, 100).map((m) => m.length);
+      const calls: number[] = [];
+      const shared = queueOf(50, 40, 30, 20).getBroadcasts(2, 100, { reserve: 0, fill: (a) => (calls.push(a), 0) });
+      assert.deepEqual(shared.map((m) => m.length), plain);
+      assert.deepEqual(calls, [100 - plain.reduce((n, l) => n + 2 + l, 0)]);
+    });
+
+    it("calls fill() with the whole packet when the queue is empty", () => {
+      const calls: number[] = [];
+      assert.deepEqual(queueOf().getBroadcasts(2, 100, { reserve: 25, fill: (a) => (calls.push(a), 60) }), []);
+      assert.deepEqual(calls, [100]);
+    });
+
+    it("keeps the queue consistent when fill() throws or returns nonsense", () => {
+      for (const fill of [() => {
+        throw new Error("boom");
+      }, () => Number.NaN, () => -1]) {
+        const queue = queueOf(40, 30);
+        assert.throws(() => queue.getBroadcasts(0, 100, { reserve: 50, fill: fill as () => number }));
+        // The message taken before fill() counts as transmitted, the other is untouched.
+        assert.deepEqual(queue.orderedView().map((q) => [q.length, q.transmits]), [[30, 0], [40, 1]]);
+      }
+    });
   });
 
   it("getBroadcasts() hands each message out retransmitMult × ceil(log10(n + 1)) times", () => {
@@ -893,7 +946,7 @@ describe("TransmitLimitedQueue against a reference model", () => {
     assert.ok(largest > 300, `largest queue ${largest}`);
   });
 
-  it("getBroadcasts() never exceeds the limit nor returns a message twice", () => {
+  it("getBroadcasts() never exceeds the limit nor returns a message twice, with or without a share", () => {
     const rand = prng(7);
     const int = (n: number) => Math.floor(rand() * n);
     const queue = new TransmitLimitedQueue({ numNodes: () => 50, retransmitMult: 3 });
@@ -907,8 +960,14 @@ describe("TransmitLimitedQueue against a reference model", () => {
       }
       const overhead = int(5);
       const limit = int(300);
-      const out = queue.getBroadcasts(overhead, limit);
-      const used = out.reduce((n, m) => n + overhead + m.length, 0);
+      // Half the rounds share the packet with another source that takes part of what it is offered.
+      let filled = 0;
+      const share = round % 2 === 0 ? undefined : {
+        reserve: int(limit + 1),
+        fill: (avail: number) => (filled = Math.min(avail, int(120))),
+      };
+      const out = queue.getBroadcasts(overhead, limit, share);
+      const used = out.reduce((n, m) => n + overhead + m.length, 0) + filled;
       assert.ok(used <= limit, `used ${used} of ${limit}`);
       assert.equal(new Set(out).size, out.length, "a message was returned twice");
     }

@@ -12,6 +12,8 @@ const base: SimOptions = {
   reconnect: true,
   loss: 0,
   slow: 0.1,
+  churn: 0.2,
+  userShare: 0.25,
   duration: 30,
   split: 20,
   latency: 1,
@@ -62,5 +64,22 @@ describe("simulate()", () => {
     assert.ok(healed.p100 !== null && healed.p100 <= 60_000);
     const split = (await run({ ...o, reconnect: false })).informed as { count: number };
     assert.equal(split.count, 0);
+  });
+
+  it("broadcast: user broadcasts keep moving through a burst of memberlist traffic (userBroadcastShare), not with Go's order", async () => {
+    // 150 nodes (LAN profile), half of them change their metadata at the moment of the user broadcast.
+    const o: SimOptions = { ...base, nodes: 150, profile: "lan", scenario: "broadcast", churn: 0.5, duration: 12 };
+    const shared = await run(o);
+    const go = await run({ ...o, userShare: 0 });
+    type Informed = { p100: number | null; count: number; of: number };
+    const [a, b] = [shared.informed as Informed, go.informed as Informed];
+    assert.equal(a.count, a.of);
+    assert.equal(b.count, b.of);
+    assert.ok(a.p100! * 4 < b.p100!, `everyone heard it after ${a.p100} ms, and after ${b.p100} ms in Go's order`);
+    // The metadata updates reach everyone either way.
+    for (const r of [shared, go]) {
+      const u = r.updates as { count: number; of: number };
+      assert.equal(u.count, u.of);
+    }
   });
 });

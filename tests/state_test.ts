@@ -48,6 +48,7 @@ import { NodeState } from "../lib/node.ts";
 import {
   aliveNode,
   deadNode,
+  getBroadcasts,
   gossip,
   invokeAckHandler,
   invokeNackHandler,
@@ -1238,6 +1239,44 @@ describe("gossip()", () => {
       { type: T.User, body: new TextEncoder().encode("world") },
     ]);
     await c.shutdown();
+  });
+
+  it("keeps userBroadcastShare of each packet for user broadcasts when memberlist's own would fill it (Go: none)", async () => {
+    // A join storm: far more alive messages queued than one packet holds, and a delegate that
+    // always has user broadcasts (100 bytes each) to send.
+    const run = async (userBroadcastShare: number, hasUser = true) => {
+      const c = new TestCluster({ net: { latency: 1 } });
+      const a = await quietNode(c, "a", {
+        enableCompression: false,
+        userBroadcastShare,
+        delegate: {
+          getBroadcasts(overhead, limit) {
+            const out: Uint8Array[] = [];
+            for (let used = 0; hasUser && used + overhead + 100 <= limit; used += overhead + 100) {
+              out.push(new Uint8Array(100).fill(7));
+            }
+            return out;
+          },
+        },
+      });
+      for (let i = 0; i < 200; i++) learn(a, nobody(`joiner-${i}`, 20000 + i));
+      // What gossip() packs into one packet: udpBufferSize less the compound header.
+      const packet = getBroadcasts(a.m, 2, 1400 - 2);
+      await c.shutdown();
+      const bytes = packet.reduce((n, m) => n + 2 + m.length, 0);
+      const user = packet.filter((m) => m[0] === T.User).length;
+      return { user, alive: packet.length - user, bytes };
+    };
+    const go = await run(0);
+    assert.equal(go.user, 0, "Go's order: user broadcasts get only the leftovers");
+    const shared = await run(0.25);
+    // A quarter of 1,398 bytes is 349: three 100-byte user messages (103 bytes with their overheads).
+    assert.equal(shared.user, 3);
+    assert.ok(shared.alive > 0 && shared.alive < go.alive, `alive ${shared.alive} vs ${go.alive}`);
+    assert.ok(shared.bytes <= 1398 && go.bytes <= 1398);
+    assert.ok(shared.bytes > 1398 - 60, `the packet is full: ${shared.bytes} bytes`);
+    // A delegate with nothing to send leaves the whole packet to memberlist's own messages.
+    assert.equal((await run(0.25, false)).alive, go.alive);
   });
 });
 

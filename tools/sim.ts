@@ -3,8 +3,9 @@
 // The deterministic simulator: N full Memberlist instances (the real protocol core
 // and codec) on the in-memory network and one virtual clock.
 //
-//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow --seed K
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
+//                  [--churn F] [--user-share S]
 //                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
@@ -12,15 +13,17 @@
 import { setImmediate } from "node:timers";
 import { VirtualClock } from "../lib/clock.ts";
 import { type Config, defaultLANConfig, defaultLocalConfig, defaultWANConfig } from "../lib/config.ts";
+import type { Delegate } from "../lib/delegate.ts";
 import { silentLogger } from "../lib/logging.ts";
 import { Memberlist, memberlistState } from "../lib/memberlist.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { NodeState } from "../lib/node.ts";
 import { createSeededRandom, type RandomSource } from "../lib/random.ts";
+import { TransmitLimitedQueue } from "../lib/queue.ts";
 import type { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
-type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow";
+type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast";
 
 /** Simulation parameters. */
 export interface SimOptions {
@@ -33,6 +36,10 @@ export interface SimOptions {
   reconnect: boolean;
   loss: number;
   slow: number;
+  /** broadcast: the share of nodes whose metadata changes at the moment of the user broadcast. */
+  churn: number;
+  /** `userBroadcastShare` of every node. */
+  userShare: number;
   /** Simulated seconds after the scenario's event (0: the scenario's default). */
   duration: number;
   /** partition: how long the halves stay apart, in simulated seconds. */
@@ -56,6 +63,8 @@ export interface SimReport {
   reconnect: boolean;
   loss: number;
   slow: number;
+  churn: number;
+  userShare: number;
   simulatedMs: number;
   wallMs: number;
   /** Virtual time over wall time. */
@@ -66,6 +75,11 @@ export interface SimReport {
   streams: number;
   /** Ms after the event until this share of live nodes knew of it (null: never within the run). */
   informed: { p50: number | null; p99: number | null; p9999: number | null; p100: number | null; count: number; of: number };
+  /**
+   * broadcast: ms after the event until that share of nodes knew every metadata update of the
+   * churn (memberlist's own messages, which the user broadcast competes with); null otherwise.
+   */
+  updates: { p50: number | null; p100: number | null; count: number; of: number } | null;
   /** Ms after the failure at which live nodes marked the failed node dead. */
   detection: { first: number | null; median: number | null; last: number | null; count: number } | null;
   /**
@@ -123,11 +137,32 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     metrics,
     ...(o.lifeguard ? {} : { awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 }),
     ...(o.reconnect ? {} : { reconnectInterval: 0 }),
+    userBroadcastShare: o.userShare,
   };
 
   // ---------------------------------------------------------------- the cluster
   const nodes: SimNode[] = [];
   const metaOf = new Map<string, Uint8Array>();
+  // broadcast: each node gossips user messages from a queue of its own and passes on what it hears
+  // for the first time (as serf's user events do); `heard` is when each node first heard one.
+  const userQueues = new Map<string, TransmitLimitedQueue>();
+  const heard = new Map<string, number>();
+  const delegateOf = (name: string): Delegate => {
+    const nodeMeta = () => metaOf.get(name) ?? new Uint8Array();
+    if (o.scenario !== "broadcast") return { nodeMeta };
+    const queue = new TransmitLimitedQueue({ numNodes: () => nodes.length, retransmitMult: base.retransmitMult });
+    userQueues.set(name, queue);
+    return {
+      nodeMeta,
+      getBroadcasts: (overhead, limit) => queue.getBroadcasts(overhead, limit),
+      notifyMsg: (msg) => {
+        if (heard.has(name)) return;
+        heard.set(name, clock.now());
+        const copy = msg.slice();
+        queue.queueBroadcast({ message: () => copy });
+      },
+    };
+  };
   for (let i = 0; i < o.nodes; i++) {
     const name = `node-${i}`;
     const transport = net.newTransport(name);
@@ -136,7 +171,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       name,
       transport,
       random: createSeededRandom(o.seed * 7919 + i),
-      delegate: { nodeMeta: () => metaOf.get(name) ?? new Uint8Array() },
+      delegate: delegateOf(name),
     });
     nodes.push({ name, ml, transport, alive: true });
   }
@@ -207,6 +242,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let informedTimes: number[] = [];
   let informedOf = 0;
   let detection: number[] | null = null;
+  let updateTimes: number[] | null = null;
   let duration = o.duration * 1000;
 
   const settle = async <T>(p: Promise<T>): Promise<T> => {
@@ -259,6 +295,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     case "disseminate":
     case "loss":
     case "slow":
+    case "broadcast":
     case "partition": {
       converge();
       liveSet = aliveNames();
@@ -297,6 +334,32 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         source.ml.updateNode(0).catch(() => {});
         duration ||= 30_000;
         await run(duration);
+      } else if (o.scenario === "broadcast") {
+        // A burst of memberlist traffic (a share of the nodes change their metadata at once, as in a
+        // rolling deploy) while one node sends a 200-byte user broadcast.
+        const count = Math.max(1, Math.round(o.churn * nodes.length));
+        const meta = new Uint8Array(64).fill(0x6d);
+        const churned = [...nodes].sort(() => random() - 0.5).slice(0, count);
+        const churnedNames = new Set(churned.map((n) => n.name));
+        updateTimes = [];
+        for (const n of nodes) {
+          // Every node but the churned one itself must see each update.
+          let missing = churnedNames.has(n.name) ? count - 1 : count;
+          n.ml.addEventListener("update", (e) => {
+            if (churnedNames.has(e.node.name) && --missing === 0) updateTimes!.push(clock.now() - event);
+          });
+        }
+        for (const n of churned) {
+          metaOf.set(n.name, meta);
+          n.ml.updateNode(0).catch(() => {});
+        }
+        const source = nodes[Math.floor(random() * nodes.length)]!;
+        heard.set(source.name, event);
+        userQueues.get(source.name)!.queueBroadcast({ message: () => new Uint8Array(200).fill(0x75) });
+        informedOf = nodes.length - 1;
+        duration ||= 60_000;
+        await run(duration);
+        for (const [name, at] of heard) if (name !== source.name) informedTimes.push(at - event);
       } else if (o.scenario === "loss") {
         net.setLoss(o.loss);
         duration ||= 120_000;
@@ -365,6 +428,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     reconnect: o.reconnect,
     loss: o.scenario === "loss" ? o.loss : 0,
     slow: o.scenario === "slow" ? o.slow : 0,
+    churn: o.scenario === "broadcast" ? o.churn : 0,
+    userShare: o.userShare,
     simulatedMs: Math.round(simulatedMs),
     wallMs,
     speedup: Math.round((simulatedMs / wallMs) * 10) / 10,
@@ -379,6 +444,12 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       p100: percentile(informedTimes, informedOf, 1),
       count: informedTimes.length,
       of: informedOf,
+    },
+    updates: updateTimes === null ? null : {
+      p50: percentile(updateTimes.sort((a, b) => a - b), nodes.length, 0.5),
+      p100: percentile(updateTimes, nodes.length, 1),
+      count: updateTimes.length,
+      of: nodes.length,
     },
     detection: det === null ? null : {
       first: det[0] ?? null,
@@ -404,8 +475,10 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
     return v;
   };
   const scenario = (get("scenario") ?? "fail") as Scenario;
-  if (!["join", "fail", "disseminate", "partition", "loss", "slow"].includes(scenario)) {
-    throw new RangeError(`Invalid option "--scenario": expected join, fail, disseminate, partition, loss or slow, got "${scenario}"`);
+  if (!["join", "fail", "disseminate", "partition", "loss", "slow", "broadcast"].includes(scenario)) {
+    throw new RangeError(
+      `Invalid option "--scenario": expected join, fail, disseminate, partition, loss, slow or broadcast, got "${scenario}"`,
+    );
   }
   const profile = (get("profile") ?? "lan") as SimOptions["profile"];
   if (!(profile in PROFILES)) throw new RangeError(`Invalid option "--profile": expected lan, wan or local, got "${profile}"`);
@@ -418,6 +491,8 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
     reconnect: !argv.includes("--no-reconnect"),
     loss: num("loss", 0.05, 0, 1),
     slow: num("slow", 0.1, 0, 1),
+    churn: num("churn", 0.2, 0, 1),
+    userShare: num("user-share", 0.25, 0, 0.9),
     duration: num("duration", 0, 0, 86_400),
     split: num("split", 20, 0, 86_400),
     latency: num("latency", 1, 0, 1000),
