@@ -297,10 +297,9 @@ export class Memberlist {
     return meta.slice();
   }
 
-  /** Marks this node alive at start (Go `setAlive`). */
-  #setAlive(): void {
+  /** Marks this node alive at start, and when it joins again after a leave (Go `setAlive`). */
+  #setAlive(meta: Uint8Array | null = this.#nodeMeta()): void {
     const m = this.#m;
-    const meta = this.#nodeMeta();
     m.incarnation = (m.incarnation + 1) >>> 0;
     aliveNode(m, {
       incarnation: m.incarnation,
@@ -321,7 +320,8 @@ export class Memberlist {
    * `Join`). An address is `host:port`, `host` (the bind port is assumed) or
    * `name/host:port`; host names are resolved and every address they resolve
    * to is contacted. Unlike Go, all addresses are contacted at once, so dead
-   * seeds do not delay live ones.
+   * seeds do not delay live ones, and a node that has left can join again
+   * (Go needs a new instance): it comes back alive with a new incarnation.
    *
    * @param addresses Where to find existing members.
    * @param options An abort signal.
@@ -333,6 +333,14 @@ export class Memberlist {
     const m = this.#m;
     const { signal } = options;
     signal?.throwIfAborted();
+    if (m.leaving) {
+      // Back from a leave: alive again, at an incarnation above the one the others hold as left.
+      const meta = this.#nodeMeta();
+      m.leaving = false;
+      m.leaveNotify?.();
+      m.leaveNotify = null;
+      this.#setAlive(meta);
+    }
     const errors: unknown[] = [];
     const attempts: Promise<boolean>[] = [];
     for (const entry of addresses) {
@@ -568,7 +576,8 @@ export class Memberlist {
   /**
    * Leaves the cluster gracefully (Go `Leave`): tells the others this node is
    * leaving, and waits until that has been gossiped, when there is anyone to
-   * tell. The node keeps answering probes until {@linkcode shutdown}.
+   * tell. The node keeps answering probes until {@linkcode shutdown}, and can
+   * {@linkcode join} again until then.
    *
    * @param timeoutMs Longest wait in ms; 0 waits as long as it takes.
    * @throws {TransportClosedError} After shutdown.

@@ -16,7 +16,8 @@
 //   TestMemberList_ResolveAddr_TCP_First adapted (Go asks the DNS server of
 //   DNSConfigPath over TCP; we resolve host names through `config.resolve`).
 // - "members(), numMembers() and localNode()": TestMemberList_Members.
-// - "leave()": TestMemberlist_Leave, plus leave-and-rejoin (user-asks #3).
+// - "leave()": TestMemberlist_Leave, plus leave-and-rejoin, with a new instance and with the same one
+//   (user-asks #3).
 // - "failure detection, dead nodes and reclaimed names": TestMemberlist_JoinShutdown,
 //   and the commented-out TestMemberlist_Restart_delegateMeta_Update, which Go
 //   can not run on real sockets and the mock network can.
@@ -576,6 +577,29 @@ describe("leave()", () => {
     await c.waitFor(() => allSee([again, b, d], ["a", "b", "d"]), 10_000);
     assert.deepEqual(joins, ["a"]);
     assert.ok(memberlistState(again.ml).incarnation > 1);
+    await c.shutdown();
+  });
+
+  it("a node that left can join again without a restart (Go needs a new instance)", async () => {
+    const c = new TestCluster({ seed: 406 });
+    const a = await addAt(c, "a", "127.0.0.10:7946");
+    const b = await addAt(c, "b", "127.0.0.11:7946");
+    const d = await addAt(c, "d", "127.0.0.12:7946");
+    await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), d.ml.join(["a/127.0.0.10:7946"])]));
+    await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
+    await c.settle(a.ml.leave(2000));
+    await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
+    const leftAt = memberlistState(b.ml).nodeMap.get("a")!.incarnation;
+
+    assert.equal(await c.settle(a.ml.join(["b/127.0.0.11:7946"])), 1);
+    await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
+    assert.equal(recordState(a, "a"), NodeState.Alive);
+    assert.ok(memberlistState(b.ml).nodeMap.get("a")!.incarnation > leftAt);
+    // A full member again: probed and never suspected, and able to leave once more.
+    await c.advance(10_000);
+    for (const n of [b, d]) assert.equal(n.logger.find("info", "Suspect"), 0, n.name);
+    await c.settle(a.ml.leave(2000));
+    await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
     await c.shutdown();
   });
 

@@ -152,6 +152,38 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
     }
   });
 
+  it("a TS node that left joins the Go nodes again without a restart, at a higher incarnation", {
+    skip: denoOnly(),
+    timeout: 30_000,
+  }, async () => {
+    const c = new MixedCluster(FAST);
+    try {
+      const peer = await c.go({ names: ["go-0", "go-1"] });
+      await peer.join("all");
+      const t = await c.ts("ts-b");
+      assert.equal(await t.ml.join([peer.node("go-0").address]), 1);
+      await c.converged(["go-0", "go-1", "ts-b"]);
+      await t.ml.leave(3000);
+      await eventually(async () => {
+        for (const g of ["go-0", "go-1"]) if ((await goRecords(peer, g)).get("ts-b")?.state !== "left") return false;
+        return true;
+      }, { timeout: 5000, what: "the Go nodes to hold ts-b as left" });
+      const leftAt = (await goRecords(peer, "go-0")).get("ts-b")!.incarnation;
+
+      const since = peer.eventCount;
+      assert.equal(await t.ml.join([peer.node("go-1").address]), 1);
+      await c.converged(["go-0", "go-1", "ts-b"]);
+      for (const g of ["go-0", "go-1"]) {
+        assert.ok((await goRecords(peer, g)).get("ts-b")!.incarnation > leftAt, g);
+        await peer.waitForEvent(isNodeEvent("join", g, "ts-b"), { since, timeoutMs: 1000 });
+      }
+      // And it stays a member: the Go nodes probe it and never suspect it.
+      await c.staysQuiet(["go-0", "go-1", "ts-b"], 2000);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("over IPv6 loopback: joins both ways, convergence, user messages both ways, a killed node declared dead", {
     skip: denoOnly(),
     timeout: 30_000,
