@@ -504,6 +504,17 @@ describe("members(), numMembers() and localNode()", () => {
   });
 });
 
+/** a, b and d at 127.0.0.10–12, converged; then a leaves (and keeps running). */
+async function threeThenLeave(c: TestCluster): Promise<[TestNode, TestNode, TestNode]> {
+  const a = await addAt(c, "a", "127.0.0.10:7946");
+  const b = await addAt(c, "b", "127.0.0.11:7946");
+  const d = await addAt(c, "d", "127.0.0.12:7946");
+  await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), d.ml.join(["a/127.0.0.10:7946"])]));
+  await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
+  await c.settle(a.ml.leave(2000));
+  return [a, b, d];
+}
+
 describe("leave()", () => {
   it("a node that leaves is seen as left, by the others and by itself", async () => {
     const c = new TestCluster({ seed: 401 });
@@ -558,12 +569,7 @@ describe("leave()", () => {
 
   it("a node that left can come back under the same name at the same address", async () => {
     const c = new TestCluster({ seed: 404 });
-    const a = await addAt(c, "a", "127.0.0.10:7946");
-    const b = await addAt(c, "b", "127.0.0.11:7946");
-    const d = await addAt(c, "d", "127.0.0.12:7946");
-    await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), d.ml.join(["a/127.0.0.10:7946"])]));
-    await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
-    await c.settle(a.ml.leave(2000));
+    const [a, b, d] = await threeThenLeave(c);
     await c.settle(a.ml.shutdown());
     await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
     const joins: string[] = [];
@@ -582,12 +588,7 @@ describe("leave()", () => {
 
   it("a node that left can join again without a restart (Go needs a new instance)", async () => {
     const c = new TestCluster({ seed: 406 });
-    const a = await addAt(c, "a", "127.0.0.10:7946");
-    const b = await addAt(c, "b", "127.0.0.11:7946");
-    const d = await addAt(c, "d", "127.0.0.12:7946");
-    await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), d.ml.join(["a/127.0.0.10:7946"])]));
-    await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
-    await c.settle(a.ml.leave(2000));
+    const [a, b, d] = await threeThenLeave(c);
     await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
     const leftAt = memberlistState(b.ml).nodeMap.get("a")!.incarnation;
 

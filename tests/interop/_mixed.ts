@@ -636,6 +636,12 @@ export async function goRecords(
   return new Map(list.map((m) => [m.name, m]));
 }
 
+/** True when every Go node in `observers` holds `name` in `state` ("alive", "suspect", "dead", "left"). */
+export async function goAllHold(peer: GoPeer, observers: readonly string[], name: string, state: string): Promise<boolean> {
+  for (const g of observers) if ((await goRecords(peer, g)).get(name)?.state !== state) return false;
+  return true;
+}
+
 /** What `node` knows of `name`: its state, or undefined. */
 export function tsState(node: TsNode, name: string): NodeState | undefined {
   return memberlistState(node.ml).nodeMap.get(name)?.state;

@@ -17,6 +17,7 @@ import {
   eventually,
   FAST,
   type FaultTransport,
+  goAllHold,
   goRecords,
   goSkip,
   MixedCluster,
@@ -311,10 +312,10 @@ describe("mixed Go/TS cluster: failure detection", { skip: goSkip }, () => {
       assert.equal(await first.ml.join([peer.node("go-0").address]), 1);
       await c.converged(["go-0", "go-1", "ts-r"]);
       await first.ml.shutdown();
-      await eventually(async () => {
-        for (const g of ["go-0", "go-1"]) if ((await goRecords(peer, g)).get("ts-r")?.state !== "dead") return false;
-        return true;
-      }, { timeout: 10_000, what: "the Go nodes to declare ts-r dead" });
+      await eventually(() => goAllHold(peer, ["go-0", "go-1"], "ts-r", "dead"), {
+        timeout: 10_000,
+        what: "the Go nodes to declare ts-r dead",
+      });
       const deadAt = (await goRecords(peer, "go-0")).get("ts-r")!.incarnation;
 
       // The new process starts at incarnation 1, which the Go nodes ignore; the push/pull of its join tells

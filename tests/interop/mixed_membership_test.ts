@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { META_MAX_SIZE, type Node, NodeState } from "../../mod.ts";
-import { denoOnly, eventually, FAST, goRecords, goSkip, hex, MixedCluster, STEADY, text, tsRecord, tsState, utf8 } from "./_mixed.ts";
+import { denoOnly, eventually, FAST, goAllHold, goRecords, goSkip, hex, MixedCluster, STEADY, text, tsRecord, tsState, utf8 } from "./_mixed.ts";
 import type { GoNodeEvent, GoPeerEvent } from "./_peer.ts";
 
 const isNodeEvent = (kind: GoNodeEvent["event"], observer: string, node: string) => (e: GoPeerEvent) =>
@@ -164,10 +164,10 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
       assert.equal(await t.ml.join([peer.node("go-0").address]), 1);
       await c.converged(["go-0", "go-1", "ts-b"]);
       await t.ml.leave(3000);
-      await eventually(async () => {
-        for (const g of ["go-0", "go-1"]) if ((await goRecords(peer, g)).get("ts-b")?.state !== "left") return false;
-        return true;
-      }, { timeout: 5000, what: "the Go nodes to hold ts-b as left" });
+      await eventually(() => goAllHold(peer, ["go-0", "go-1"], "ts-b", "left"), {
+        timeout: 5000,
+        what: "the Go nodes to hold ts-b as left",
+      });
       const leftAt = (await goRecords(peer, "go-0")).get("ts-b")!.incarnation;
 
       const since = peer.eventCount;
@@ -214,10 +214,10 @@ describe("mixed Go/TS cluster: membership", { skip: goSkip }, () => {
       await eventually(() => peer.history.filter((e) => e.event === "msg" && e.observer === "go-6b").length === 2);
 
       await t1.ml.shutdown();
-      await eventually(async () => {
-        for (const g of ["go-6a", "go-6b"]) if ((await goRecords(peer, g)).get("ts-6b")?.state !== "dead") return false;
-        return tsState(t0, "ts-6b") === NodeState.Dead;
-      }, { timeout: 10_000, what: "ts-6b declared dead over IPv6" });
+      await eventually(
+        async () => (await goAllHold(peer, ["go-6a", "go-6b"], "ts-6b", "dead")) && tsState(t0, "ts-6b") === NodeState.Dead,
+        { timeout: 10_000, what: "ts-6b declared dead over IPv6" },
+      );
       await peer.kill("go-6b");
       await eventually(() => tsState(t0, "go-6b") === NodeState.Dead, { timeout: 10_000, what: "go-6b declared dead" });
     } finally {
