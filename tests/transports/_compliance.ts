@@ -6,11 +6,11 @@
 // fixtures, which Deno, Bun and Node all provide.
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import * as net from "node:net";
 import * as os from "node:os";
 import { readFileSync } from "node:fs";
+import { hasPython, unacceptingListener } from "./_children.ts";
 import { type Clock, systemClock } from "../../lib/clock.ts";
 import { silentLogger } from "../../lib/logging.ts";
 import { joinHostPort } from "../../lib/node.ts";
@@ -154,38 +154,6 @@ function canBind(host: string): Promise<boolean> {
   });
 }
 
-const hasPython = (() => {
-  try {
-    return spawnSync("python3", ["-c", "pass"], { stdio: "ignore" }).status === 0;
-  } catch {
-    return false;
-  }
-})();
-
-/**
- * A TCP listener (in a python3 child) that never accepts, with a backlog of 0:
- * once one connection waits in its queue, further SYNs are dropped, so dials
- * hang until they time out. Black-hole addresses are no good here: sandboxes
- * and proxies answer them.
- */
-async function unacceptingListener(): Promise<{ port: number; close(): void }> {
-  const child = spawn("python3", [
-    "-c",
-    "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()",
-  ], { stdio: ["pipe", "pipe", "ignore"] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("error", reject);
-    child.stdout!.once("data", (d: Uint8Array) => resolve(Number(String(d).trim())));
-  });
-  return {
-    port,
-    close: () => {
-      child.stdin!.end();
-      child.kill();
-    },
-  };
-}
-
 // ---------------------------------------------------------------- the suite
 
 /**
@@ -210,6 +178,14 @@ export function transportCompliance(
       const t = await backend.create({ bindAddrs: ["127.0.0.1"], bindPort: 0, logger: silentLogger, ...o });
       opened.push(t);
       return t;
+    }
+
+    /** A listener that never accepts, its backlog (0) filled by one dial from `a`: further dials hang. */
+    async function fullBacklog(a: NetTransport): Promise<{ target: Address; filler: Conn }> {
+      const l = await unacceptingListener();
+      cleanups.push(() => l.close());
+      const target = { addr: `127.0.0.1:${l.port}`, name: "" };
+      return { target, filler: await a.dialTimeout(target, 2000) };
     }
 
     /** Dials `b` from `a`; returns the dialer's and the acceptor's ends. */
@@ -484,11 +460,7 @@ export function transportCompliance(
         { skip: hasPython ? false : "python3 is needed for a listener that never accepts" },
         async () => {
           const a = await create();
-          const l = await unacceptingListener();
-          cleanups.push(() => l.close());
-          const target = { addr: `127.0.0.1:${l.port}`, name: "" };
-          // The first connection fills the accept queue (backlog 0).
-          const filler = await a.dialTimeout(target, 2000);
+          const { target, filler } = await fullBacklog(a);
           const start = Date.now();
           await assert.rejects(a.dialTimeout(target, 200), { name: "TimeoutError", code: "ETIMEDOUT" });
           const took = Date.now() - start;
@@ -723,10 +695,7 @@ export function transportCompliance(
         { skip: hasPython ? false : "python3 is needed for a listener that never accepts" },
         async () => {
           const a = await create();
-          const l = await unacceptingListener();
-          cleanups.push(() => l.close());
-          const target = { addr: `127.0.0.1:${l.port}`, name: "" };
-          const filler = await a.dialTimeout(target, 2000);
+          const { target, filler } = await fullBacklog(a);
           const pending = assert.rejects(a.dialTimeout(target, 10_000), {
             name: "TransportClosedError",
             code: "ERR_TRANSPORT_CLOSED",

@@ -5,16 +5,13 @@
 // Bun and Node every suite here skips itself, saying so.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { detectRuntime } from "../../lib/_runtime.ts";
 import { type Logger, silentLogger } from "../../lib/logging.ts";
 import type { Packet } from "../../lib/transport.ts";
 import { createNetTransport } from "../../transports/deno/mod.ts";
 import * as denoBackend from "../../transports/deno/mod.ts";
 import * as picked from "../../transports/mod.ts";
+import { exitsByItselfScript, hasPython, runChild, unacceptingListener } from "./_children.ts";
 import { clusterOverSockets } from "./_cluster_over_sockets.ts";
 import { transportCompliance, waitFor } from "./_compliance.ts";
 
@@ -132,36 +129,14 @@ console.log(JSON.stringify({ native, received, warnings, hopsMs }));
   it("leaves nothing behind after shutdown(), not even a dial that timed out: the process exits by itself", async () => {
     // A listener that never accepts (backlog 0): once one connection waits in its queue,
     // further dials hang until they time out (and are aborted through their signal).
-    const blackHole = await unacceptingListener();
+    const blackHole = hasPython ? await unacceptingListener() : null;
     const { code, out } = await runDeno(
       ["--unstable-net"],
-      `
-const { createNetTransport } = await import(${JSON.stringify(BACKEND)});
-if (typeof (globalThis as any).Deno.listenDatagram !== "function") throw new Error("not native");
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const a = await createNetTransport({ bindAddrs: ["127.0.0.1"], bindPort: 0, logger: quiet });
-const b = await createNetTransport({ bindAddrs: ["127.0.0.1", "::1"], bindPort: 0, logger: quiet });
-let got = 0;
-const accepted: any[] = [];
-b.setHandlers({ packet() { got++; }, stream(c: any) { accepted.push(c); c.setDeadline(60000); c.read(); } });
-a.setHandlers({ packet() {}, stream(c: any) { c.close(); } });
-a.writeTo(new Uint8Array([1]), { addr: "127.0.0.1:" + b.port, name: "b" });
-a.writeTo(new Uint8Array([1]), { addr: "127.0.0.1:1", name: "dead" });
-const conn = await a.dialTimeout({ addr: "127.0.0.1:" + b.port, name: "b" }, 1000);
-conn.setDeadline(60000);
-const pending = conn.read();
-await a.dialTimeout({ addr: "127.0.0.1:1", name: "dead" }, 1000).catch(() => {});
-const blackHole = ${blackHole?.port ?? 0};
-if (blackHole !== 0) {
-  const filler = await a.dialTimeout({ addr: "127.0.0.1:" + blackHole, name: "" }, 2000);
-  const timedOut = await a.dialTimeout({ addr: "127.0.0.1:" + blackHole, name: "" }, 100).catch((e: Error) => e.name);
-  if (timedOut !== "TimeoutError") throw new Error("expected a timeout, got " + timedOut);
-  filler.close();
-}
-while (got === 0 || accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
-await Promise.all([a.shutdown(), b.shutdown()]);
-console.log("shut down", await pending);
-`,
+      exitsByItselfScript(
+        BACKEND,
+        blackHole?.port ?? 0,
+        `if (typeof globalThis.Deno.listenDatagram !== "function") throw new Error("not native");`,
+      ),
     ).finally(() => blackHole?.close());
     assert.equal(code, 0, `child did not exit cleanly (${code ?? "still running after 30 s"}): ${out}`);
     assert.match(out, /shut down null/);
@@ -172,51 +147,6 @@ console.log("shut down", await pending);
 const BACKEND = new URL("../../transports/deno/mod.ts", import.meta.url).href;
 
 /** Runs `script` with `deno run -A <flags>` in a fresh directory (no deno.json); 30 s at most. */
-async function runDeno(flags: string[], script: string): Promise<{ code: number | null; out: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "memberlist-deno-"));
-  try {
-    writeFileSync(join(dir, "child.ts"), script);
-    const child = spawn(process.execPath, ["run", "-A", ...flags, "child.ts"], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d: Uint8Array) => (out += String(d)));
-    child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        resolve(null);
-      }, 30_000);
-      child.on("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    return { code, out: code === 0 ? out : `${out}\n${err}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A TCP listener (python3) that never accepts, backlog 0; null without python3. */
-async function unacceptingListener(): Promise<{ port: number; close(): void } | null> {
-  const child = spawn("python3", [
-    "-c",
-    "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()",
-  ], { stdio: ["pipe", "pipe", "ignore"] });
-  const port = await new Promise<number>((resolve) => {
-    child.once("error", () => resolve(0));
-    child.stdout!.once("data", (d: Uint8Array) => resolve(Number(String(d).trim())));
-  });
-  if (port === 0) return null;
-  return {
-    port,
-    close: () => {
-      child.stdin!.end();
-      child.kill();
-    },
-  };
+function runDeno(flags: string[], script: string): Promise<{ code: number | null; out: string }> {
+  return runChild(process.execPath, ["run", "-A", ...flags, "child.ts"], script, 30_000);
 }
