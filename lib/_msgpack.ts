@@ -411,11 +411,40 @@ function skipItems(r: Reader, n: number, depth: number): void {
  * complete values out of a byte stream. Malformed input throws DecodeError.
  */
 export function valueEnd(buf: Uint8Array, pos: number, end: number = buf.length): number {
+  const scan: ValueScan = { pos, pending: 1 };
+  return scanValue(buf, scan, end) ? scan.pos : -1;
+}
+
+/**
+ * Where a scan for the end of a msgpack value stopped, so that it can go on
+ * when more bytes arrive instead of starting over (which would make a value
+ * that arrives in many chunks cost quadratic time).
+ */
+export interface ValueScan {
+  /** Offset of the next byte to look at (past the buffer's end while skipping a long string). */
+  pos: number;
+  /** Values still to skip before the one being scanned ends. */
+  pending: number;
+}
+
+/**
+ * Advances `scan` over `buf[scan.pos, end)`. Each byte is looked at once over
+ * all calls: strings and binaries are skipped by their length, and a length
+ * prefix that is cut by `end` is read again whole on the next call.
+ *
+ * @param buf The bytes received so far.
+ * @param scan The scan state; start with `{ pos, pending: 1 }` for a value at `pos`.
+ * @param end Offset just past the last byte received.
+ * @returns True when the value is complete: it then ends at `scan.pos`.
+ * @throws {DecodeError} On a byte that starts no msgpack value, or a count too
+ * large to be honest.
+ */
+export function scanValue(buf: Uint8Array, scan: ValueScan, end: number): boolean {
   // Iterative: `pending` counts the values still to skip at the current point.
-  let pending = 1;
-  let p = pos;
-  while (pending > 0) {
-    if (p >= end) return -1;
+  let pending = scan.pending;
+  let p = scan.pos;
+  while (pending > 0 && p < end) {
+    const at = p;
     const b = buf[p++]!;
     pending--;
     if (b < 0x80 || b >= 0xe0) continue;
@@ -427,7 +456,12 @@ export function valueEnd(buf: Uint8Array, pos: number, end: number = buf.length)
     else {
       const need = lengthBytes(b);
       if (need < 0) throw bad("value", b);
-      if (p + need > end) return -1;
+      if (p + need > end) {
+        // The length is cut off: take this value up again once it is all here.
+        p = at;
+        pending++;
+        break;
+      }
       let len = 0;
       for (let i = 0; i < need; i++) len = len * 256 + buf[p + i]!;
       p += need;
@@ -461,7 +495,9 @@ export function valueEnd(buf: Uint8Array, pos: number, end: number = buf.length)
     pending += items;
     if (pending > 0x7fffffff) throw new DecodeError("Cannot decode value: too many items announced");
   }
-  return p <= end ? p : -1;
+  scan.pos = p;
+  scan.pending = pending;
+  return pending === 0 && p <= end;
 }
 
 /** For a prefix byte carrying a length: how many length bytes follow (0 for fixed-size values). */

@@ -800,11 +800,14 @@ export function encodePushPull(m: PushPull): Uint8Array {
  */
 export function checkPushPullHeader(h: PushPullHeader): void {
   if (h.nodes < 0 || h.nodes > MAX_PUSH_STATE_NODES) {
-    throw new DecodeError(`Cannot read push/pull state: node count ${h.nodes} is outside [0, ${MAX_PUSH_STATE_NODES}]`);
+    throw new DecodeError(`Cannot read push/pull state: node count ${h.nodes} is outside [0, ${MAX_PUSH_STATE_NODES}]`, {
+      reason: "too_large",
+    });
   }
   if (h.userStateLen < 0 || h.userStateLen > MAX_PUSH_STATE_BYTES) {
     throw new DecodeError(
       `Cannot read push/pull state: user state length ${h.userStateLen} is outside [0, ${MAX_PUSH_STATE_BYTES}]`,
+      { reason: "too_large" },
     );
   }
 }
@@ -865,6 +868,8 @@ export function decodeUserStreamBody(r: Reader): Uint8Array {
  */
 export function checkUserMsgLen(n: number): void {
   if (n < 0 || n > MAX_USER_MSG_BYTES) {
-    throw new DecodeError(`Cannot read user message: length ${n} is outside [0, ${MAX_USER_MSG_BYTES}]`);
+    throw new DecodeError(`Cannot read user message: length ${n} is outside [0, ${MAX_USER_MSG_BYTES}]`, {
+      reason: "too_large",
+    });
   }
 }

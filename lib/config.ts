@@ -105,6 +105,10 @@ const META_MAX_SIZE_LIMIT = 64_000;
 
 /** Upper bound of timeouts (`tcpTimeout`, `probeTimeout`): one hour. */
 const MAX_TIMEOUT_MS = 3_600_000;
+/** Largest `maxNodes`: far beyond any cluster memberlist's gossip can carry. */
+const MAX_NODES_LIMIT = 16_777_216;
+/** Largest `maxInboundStreams`: more than a process has file descriptors by default. */
+const MAX_STREAMS_LIMIT = 65_536;
 
 /**
  * Upper bound of intervals and ages: one day. It catches durations given in
@@ -223,11 +227,23 @@ export interface Config {
 
   /**
    * Milliseconds allowed to open a stream and for each stream read and write
-   * (push/pull, reliable messages, TCP fallback pings). Go `TCPTimeout`.
+   * (push/pull, reliable messages, TCP fallback pings). Go `TCPTimeout`. A
+   * stream another node opened to this one gets this long in all, from accept
+   * to close (Go grants it twice for a push/pull).
    *
    * @default {10000}
    */
   tcpTimeout: number;
+
+  /**
+   * Milliseconds a stream another node opened to this one may go without
+   * sending a byte while this node waits for its message; then it is closed
+   * (counted as `memberlist.tcp.dropped` with reason `idle`). Frees the slot of
+   * a peer that connects and says nothing, or trickles. Not in Go.
+   *
+   * @default {5000} (WAN 15000, local 1000)
+   */
+  tcpIdleTimeout: number;
 
   /**
    * How many other nodes are asked to probe a node that failed a direct
@@ -600,6 +616,40 @@ export interface Config {
   reconnectTimeout: number;
 
   /**
+   * The most records the node table holds, this node's own included. Records
+   * for new names beyond it are refused (counted as `memberlist.node.rejected`
+   * with reason `table_full`) until dead nodes are reaped, and a push/pull that
+   * announces more records is refused before it is read. Bounds what forged
+   * alive messages or push/pulls can make a node keep and probe. Raise it for
+   * clusters larger than the default; Go has no limit but refuses push/pulls of
+   * more than 1,048,576 records (since 0.5.x, #357).
+   *
+   * @default {100000}
+   */
+  maxNodes: number;
+
+  /**
+   * The most streams other nodes may have open to this one at once (push/pulls,
+   * reliable user messages, TCP pings). A stream over the limit waits for a
+   * slot, within its `tcpTimeout`, and is closed if none frees up (counted as
+   * `memberlist.tcp.dropped` with reason `busy`); at most as many streams wait
+   * as may run. Not in Go, which serves every connection (and refuses
+   * push/pulls beyond 128 at once, as this node also does).
+   *
+   * @default {256}
+   */
+  maxInboundStreams: number;
+
+  /**
+   * The most streams one IP address may have open to this node at once, within
+   * `maxInboundStreams`; more wait as above. Keeps one source from taking every
+   * slot. Not in Go.
+   *
+   * @default {32}
+   */
+  maxInboundStreamsPerHost: number;
+
+  /**
    * Where log lines go (replaces Go's `Logger` and `LogOutput`).
    *
    * @default {defaultLogger}
@@ -693,6 +743,7 @@ function lanConfig(name: string): Config {
     advertisePort: 7946,
     protocolVersion: PROTOCOL_VERSION_2_COMPATIBLE,
     tcpTimeout: 10_000,
+    tcpIdleTimeout: 5_000,
     indirectChecks: 3,
     retransmitMult: 4,
     suspicionMult: 4,
@@ -735,6 +786,9 @@ function lanConfig(name: string): Config {
     userBroadcastShare: 0.25,
     reconnectInterval: 30_000,
     reconnectTimeout: 86_400_000,
+    maxNodes: 100_000,
+    maxInboundStreams: 256,
+    maxInboundStreamsPerHost: 32,
     logger: defaultLogger,
     metrics: noopMetrics,
     clock: systemClock,
@@ -771,7 +825,7 @@ export function defaultLANConfig(): Config {
 /**
  * The configuration for a WAN (Go `DefaultWANConfig`): the LAN profile with
  * slower, more tolerant timings for higher latency. Differs from the LAN
- * profile in: `tcpTimeout` 30 s, `suspicionMult` 6, `pushPullInterval` 60 s,
+ * profile in: `tcpTimeout` 30 s, `tcpIdleTimeout` 15 s, `suspicionMult` 6, `pushPullInterval` 60 s,
  * `probeTimeout` 3 s, `probeInterval` 5 s, `gossipNodes` 4, `gossipInterval`
  * 500 ms and `gossipToTheDeadTime` 60 s.
  *
@@ -791,6 +845,7 @@ export function defaultLANConfig(): Config {
 export function defaultWANConfig(): Config {
   const config = defaultLANConfig();
   config.tcpTimeout = 30_000;
+  config.tcpIdleTimeout = 15_000;
   config.suspicionMult = 6;
   config.pushPullInterval = 60_000;
   config.probeTimeout = 3_000;
@@ -804,7 +859,7 @@ export function defaultWANConfig(): Config {
 /**
  * The configuration for nodes on one host or a loopback network (Go
  * `DefaultLocalConfig`), used by tests: the LAN profile with shorter timeouts.
- * Differs from the LAN profile in: `tcpTimeout` 1 s, `indirectChecks` 1,
+ * Differs from the LAN profile in: `tcpTimeout` and `tcpIdleTimeout` 1 s, `indirectChecks` 1,
  * `retransmitMult` 2, `suspicionMult` 3, `pushPullInterval` 15 s,
  * `probeTimeout` 200 ms, `gossipInterval` 100 ms and `gossipToTheDeadTime`
  * 15 s (`probeInterval` stays 1 s).
@@ -824,6 +879,7 @@ export function defaultWANConfig(): Config {
 export function defaultLocalConfig(): Config {
   const config = defaultLANConfig();
   config.tcpTimeout = 1_000;
+  config.tcpIdleTimeout = 1_000;
   config.indirectChecks = 1;
   config.retransmitMult = 2;
   config.suspicionMult = 3;
@@ -1105,6 +1161,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   );
 
   const tcpTimeout = checkMs("tcpTimeout", v.tcpTimeout, 1, MAX_TIMEOUT_MS);
+  const tcpIdleTimeout = checkMs("tcpIdleTimeout", v.tcpIdleTimeout, 1, MAX_TIMEOUT_MS);
   const indirectChecks = checkInt("indirectChecks", v.indirectChecks, 0, INT_MAX);
   const retransmitMult = checkInt("retransmitMult", v.retransmitMult, 0, INT_MAX);
   const suspicionMult = checkInt("suspicionMult", v.suspicionMult, 1, INT_MAX);
@@ -1219,6 +1276,14 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const userBroadcastShare = checkNumber("userBroadcastShare", v.userBroadcastShare, 0, 0.9);
   const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
   const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
+  const maxNodes = checkInt("maxNodes", v.maxNodes, 1, MAX_NODES_LIMIT);
+  const maxInboundStreams = checkInt("maxInboundStreams", v.maxInboundStreams, 1, MAX_STREAMS_LIMIT);
+  const maxInboundStreamsPerHost = checkInt(
+    "maxInboundStreamsPerHost",
+    v.maxInboundStreamsPerHost,
+    1,
+    maxInboundStreams,
+  );
   const logger = checkObject<Logger>("logger", v.logger, ["debug", "info", "warn", "error"], {
     nullable: false,
     required: true,
@@ -1260,6 +1325,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     advertisePort,
     protocolVersion,
     tcpTimeout,
+    tcpIdleTimeout,
     indirectChecks,
     retransmitMult,
     suspicionMult,
@@ -1302,6 +1368,9 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     userBroadcastShare,
     reconnectInterval,
     reconnectTimeout,
+    maxNodes,
+    maxInboundStreams,
+    maxInboundStreamsPerHost,
     logger,
     metrics,
     clock,

@@ -29,14 +29,22 @@
 export class DecodeError extends Error {
   static override readonly name: string = "DecodeError";
   /**
+   * Why the input was refused, as a short code: the `reason` label of the
+   * `memberlist.udp.dropped` and `memberlist.tcp.dropped` counters
+   * (`"malformed"`, `"crc"`, `"compress"`, `"too_large"`, …; SECURITY.md lists them).
+   */
+  readonly reason: string;
+  /**
    * Creates a decode error.
    *
    * @param message What could not be decoded and why.
-   * @param options The underlying error, if any, as `cause`.
+   * @param options The underlying error, if any, as `cause`, and the drop
+   * reason (default `"malformed"`).
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { reason?: string }) {
     super(message, options);
     this.name = "DecodeError";
+    this.reason = options?.reason ?? "malformed";
   }
 }
 

@@ -149,10 +149,10 @@ export interface LabelledPacket {
  */
 export function removeLabelHeaderFromPacket(buf: Uint8Array): LabelledPacket {
   if (buf.length === 0 || buf[0] !== MessageType.HasLabel) return { buf, label: EMPTY };
-  if (buf.length < 2) throw new DecodeError("Cannot read label header: packet is too short");
+  if (buf.length < 2) throw new DecodeError("Cannot read label header: packet is too short", { reason: "label" });
   const size = buf[1]!;
-  if (size === 0) throw new DecodeError("Cannot read label header: label is empty");
-  if (buf.length < 2 + size) throw new DecodeError(`Cannot read label header: label of ${size} bytes is truncated`);
+  if (size === 0) throw new DecodeError("Cannot read label header: label is empty", { reason: "label" });
+  if (buf.length < 2 + size) throw new DecodeError(`Cannot read label header: label of ${size} bytes is truncated`, { reason: "label" });
   return { buf: buf.subarray(2 + size), label: buf.subarray(2, 2 + size) };
 }
 

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { DropLog } from "./_drops.ts";
 import { formatIP, parseIP } from "./_ip.ts";
+import { StreamSlots } from "./_stream_slots.ts";
 import { Awareness } from "./awareness.ts";
 import { type Alive, MessageType, MAX_USER_MSG_BYTES } from "./codec.ts";
 import { type Config, type ResolvedConfig, validateConfig } from "./config.ts";
@@ -206,6 +208,9 @@ export class Memberlist {
         lowPriority: [],
         handoffScheduled: false,
         pushPullReq: 0,
+        relayedProbes: 0,
+        drops: new DropLog({ clock: cfg.clock, logger: cfg.logger, metrics: cfg.metrics, labels: cfg.metricLabels }),
+        streamSlots: new StreamSlots(cfg),
         tickers: [],
         wakeGossip: null,
         probing: false,
@@ -616,6 +621,8 @@ export class Memberlist {
     m.ackHandlers.clear();
     m.highPriority.length = 0;
     m.lowPriority.length = 0;
+    m.drops.close();
+    m.streamSlots.close();
     try {
       await m.transport.shutdown();
     } catch (err) {

@@ -33,6 +33,7 @@ import {
   type PushPull,
 } from "./codec.ts";
 import { ipAllowed, ipMustBeChecked } from "./config.ts";
+import { TCP_DROPPED, UDP_DROPPED } from "./_drops.ts";
 import { DecodeError, DecryptError, LabelMismatchError } from "./errors.ts";
 import { joinHostPort, splitHostPort } from "./node.ts";
 import {
@@ -60,10 +61,13 @@ import {
   setAckHandler,
   suspectNode,
   track,
+  yieldToEventLoop,
 } from "./state.ts";
 import {
+  type ByteSource,
   encodeStreamMessage,
   readPushPull,
+  type ReadPushPullOptions,
   readStreamLabel,
   readStreamMessage,
   readUserMsg,
@@ -101,8 +105,20 @@ export interface HandoffMessage {
 // ---------------------------------------------------------------- receive: packets
 
 /**
+ * Most indirect probes relayed for others at once (each holds an ack handler and
+ * a nack timer for `probeTimeout`); requests beyond it are dropped and counted.
+ * Honest load is a few per failed probe in the cluster.
+ */
+export const MAX_RELAYED_PROBES = 1024;
+
+/**
  * Processes one datagram (Go `ingestPacket` and `handleCommand`): label,
  * decryption and CRC, then each message in it, in order.
+ *
+ * A datagram gets at most one ack and one relayed probe out of this node: a Go
+ * sender puts one ping or one indirect ping in a packet (with gossip around
+ * it), so further ones are the work of an attacker reflecting traffic at a
+ * victim, and are dropped and counted.
  */
 export function ingestPacket(m: MemberlistState, p: Packet): void {
   if (m.shutdown) return;
@@ -111,21 +127,33 @@ export function ingestPacket(m: MemberlistState, p: Packet): void {
   try {
     buf = openPacket(p.buf, m.wire);
   } catch (err) {
-    dropped(m, "packet", p.from, err);
+    dropped(m, UDP_DROPPED, "packet", p.from, err);
     return;
   }
-  const { messages, errors } = unpackMessages(buf);
-  for (const err of errors) dropped(m, "packet", p.from, err);
-  for (const msg of messages) handleMessage(m, msg, p.from, p.timestamp);
+  const { messages, drops } = unpackMessages(buf);
+  for (const d of drops) {
+    m.drops.drop(UDP_DROPPED, d.error.reason, "warn", `Dropped packet: ${d.error.message}`, { from: p.from }, d.count);
+  }
+  let pings = 0;
+  let relays = 0;
+  for (const msg of messages) {
+    const type = msg[0]!;
+    if ((type === MessageType.Ping && pings++ > 0) || (type === MessageType.IndirectPing && relays++ > 0)) continue;
+    handleMessage(m, msg, p.from, p.timestamp);
+  }
+  const extra = Math.max(0, pings - 1) + Math.max(0, relays - 1);
+  if (extra > 0) {
+    m.drops.drop(UDP_DROPPED, "extra_probe", "warn", "Dropped pings beyond the first of a packet", { from: p.from }, extra);
+  }
 }
 
-function dropped(m: MemberlistState, what: string, from: string, err: unknown): void {
-  const reason = err instanceof Error ? err.message : String(err);
-  if (err instanceof DecodeError || err instanceof DecryptError || err instanceof LabelMismatchError) {
-    log(m, "warn", `Dropped ${what}: ${reason}`, { from });
-  } else {
-    log(m, "error", `Dropped ${what}: ${reason}`, { from, error: err });
-  }
+/** Counts and logs refused input by its error: label, decryption, a decode error's reason, or a bug. */
+function dropped(m: MemberlistState, key: readonly string[], what: string, from: string, err: unknown): void {
+  const message = `Dropped ${what}: ${err instanceof Error ? err.message : String(err)}`;
+  if (err instanceof DecodeError) m.drops.drop(key, err.reason, "warn", message, { from });
+  else if (err instanceof DecryptError) m.drops.drop(key, "decrypt", "warn", message, { from });
+  else if (err instanceof LabelMismatchError) m.drops.drop(key, "label", "warn", message, { from });
+  else m.drops.drop(key, "error", "error", message, { from, error: err });
 }
 
 function handleMessage(m: MemberlistState, msg: Uint8Array, from: string, timestamp: number): void {
@@ -148,10 +176,10 @@ function handleMessage(m: MemberlistState, msg: Uint8Array, from: string, timest
       case MessageType.User:
         return handoff(m, { type, buf: msg, from });
       default:
-        log(m, "error", `Message type (${type}) not supported`, { from });
+        m.drops.drop(UDP_DROPPED, "type", "error", `Message type (${type}) not supported`, { from });
     }
   } catch (err) {
-    dropped(m, `message (type ${type})`, from, err);
+    dropped(m, UDP_DROPPED, `message (type ${type})`, from, err);
   }
 }
 
@@ -159,7 +187,7 @@ function handleMessage(m: MemberlistState, msg: Uint8Array, from: string, timest
 function handoff(m: MemberlistState, h: HandoffMessage): void {
   const queue = h.type === MessageType.Alive ? m.highPriority : m.lowPriority;
   if (queue.length >= m.config.handoffQueueDepth) {
-    log(m, "warn", `Handler queue full, dropping message (${h.type})`, { from: h.from });
+    m.drops.drop(UDP_DROPPED, "queue_full", "warn", `Handler queue full, dropping message (${h.type})`, { from: h.from });
     return;
   }
   queue.push(h);
@@ -202,7 +230,7 @@ function drainHandoff(m: MemberlistState): void {
         }
       }
     } catch (err) {
-      dropped(m, `message (type ${h.type})`, h.from, err);
+      dropped(m, UDP_DROPPED, `message (type ${h.type})`, h.from, err);
     }
   }
 }
@@ -212,24 +240,29 @@ function handleAlive(m: MemberlistState, h: HandoffMessage): void {
     const host = splitHostPort(h.from, 0).host;
     const ip = parseIP(host);
     if (ip === null || !ipAllowed(m.config, ip)) {
-      log(m, "debug", "Blocked alive message: source address not allowed", { from: h.from });
+      m.drops.drop(UDP_DROPPED, "cidr", "debug", "Blocked alive message: source address not allowed", { from: h.from });
       return;
     }
   }
   const live = decodeAlive(new Reader(h.buf, 1));
   if (ipMustBeChecked(m.config) && live.addr.length > 0 && !ipAllowed(m.config, live.addr)) {
-    log(m, "debug", "Blocked alive message: advertised address not allowed", { from: h.from });
+    m.drops.drop(UDP_DROPPED, "cidr", "debug", "Blocked alive message: advertised address not allowed", { from: h.from });
     return;
   }
   if (m.config.protocolVersion < 2 || live.port === 0) live.port = m.bindPort;
   aliveNode(m, live, null, false);
 }
 
-/** Answers a ping (Go `handlePing`): an ack with the ping delegate's payload, to the source it names. */
+/**
+ * Answers a ping (Go `handlePing`): an ack with the ping delegate's payload, to
+ * the source it names. Gossip rides on the ack only when that source is a
+ * member at the address named: a stranger (or a victim an attacker named)
+ * gets a bare ack, never a full packet of our broadcasts.
+ */
 function handlePing(m: MemberlistState, msg: Uint8Array, from: string): void {
   const p = decodePing(new Reader(msg, 1));
   if (p.node !== "" && p.node !== m.config.name) {
-    log(m, "warn", "Got ping for unexpected node", { node: p.node, from });
+    m.drops.drop(UDP_DROPPED, "wrong_node", "warn", "Got ping for unexpected node", { node: p.node, from });
     return;
   }
   const ack: AckResp = { seqNo: p.seqNo, payload: null };
@@ -238,23 +271,38 @@ function handlePing(m: MemberlistState, msg: Uint8Array, from: string): void {
     const payload = callUser(m, "PingDelegate.ackPayload", () => pd.ackPayload!());
     if (payload instanceof Uint8Array) ack.payload = payload;
   }
-  const addr = p.sourceAddr !== null && p.sourceAddr.length > 0 && p.sourcePort > 0
+  const to: Address = { addr: replyAddress(p, from), name: p.sourceNode };
+  try {
+    sendMsg(m, to, encodeMessage(MessageType.AckResp, ack), isMemberAt(m, to));
+  } catch (err) {
+    log(m, "error", "Failed to send ack", { to: to.addr, error: err });
+  }
+}
+
+/** Where a ping or indirect ping asks to be answered: its `Source*` fields, else the packet's source. */
+function replyAddress(p: Pick<Ping, "sourceAddr" | "sourcePort">, from: string): string {
+  return p.sourceAddr !== null && p.sourceAddr.length > 0 && p.sourcePort > 0
     ? joinHostPort(formatIP(p.sourceAddr), p.sourcePort)
     : from;
-  try {
-    encodeAndSendMsg(m, { addr, name: p.sourceNode }, MessageType.AckResp, ack);
-  } catch (err) {
-    log(m, "error", "Failed to send ack", { to: addr, error: err });
-  }
+}
+
+/** Whether `a` names a node of the table at exactly that address (so gossip may ride along). */
+function isMemberAt(m: MemberlistState, a: Address): boolean {
+  const r = m.nodeMap.get(a.name);
+  return r !== undefined && joinHostPort(r.ip, r.port) === a.addr;
 }
 
 /**
  * Probes a node for a peer (Go `handleIndirectPing`, spec §9.3): ping it with
  * our own sequence number, relay its ack, and nack after `probeTimeout` when
- * asked to.
+ * asked to. At most {@linkcode MAX_RELAYED_PROBES} run at once.
  */
 function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): void {
   const ind = decodeIndirectPingReq(new Reader(msg, 1));
+  if (m.relayedProbes >= MAX_RELAYED_PROBES) {
+    m.drops.drop(UDP_DROPPED, "relay_busy", "warn", "Too many indirect probes in flight, dropping request", { from });
+    return;
+  }
   if (m.config.protocolVersion < 2 || ind.port === 0) ind.port = m.bindPort;
   const localSeqNo = nextSeqNo(m);
   const ping: Ping = {
@@ -264,35 +312,41 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     sourcePort: m.advertisePort,
     sourceNode: m.config.name,
   };
-  const indAddr = ind.sourceAddr !== null && ind.sourceAddr.length > 0 && ind.sourcePort > 0
-    ? joinHostPort(formatIP(ind.sourceAddr), ind.sourcePort)
-    : from;
-  const requester: Address = { addr: indAddr, name: ind.sourceNode };
+  const requester: Address = { addr: replyAddress(ind, from), name: ind.sourceNode };
+  const gossipToRequester = isMemberAt(m, requester);
 
+  m.relayedProbes++;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    m.relayedProbes--;
+  };
   let nackTimer: { cancel(): void } | null = null;
   setAckHandler(m, localSeqNo, () => {
     nackTimer?.cancel();
+    finish();
     try {
-      encodeAndSendMsg(m, requester, MessageType.AckResp, { seqNo: ind.seqNo, payload: null });
+      sendMsg(m, requester, encodeMessage(MessageType.AckResp, { seqNo: ind.seqNo, payload: null }), gossipToRequester);
     } catch (err) {
-      log(m, "error", "Failed to forward ack", { to: indAddr, error: err });
+      log(m, "error", "Failed to forward ack", { to: requester.addr, error: err });
     }
-  }, m.config.probeTimeout);
+  }, m.config.probeTimeout, finish);
 
-  const target = joinHostPort(formatIP(ind.target), ind.port);
+  const target: Address = { addr: joinHostPort(formatIP(ind.target), ind.port), name: ind.node };
   try {
-    encodeAndSendMsg(m, { addr: target, name: ind.node }, MessageType.Ping, ping);
+    sendMsg(m, target, encodeMessage(MessageType.Ping, ping), isMemberAt(m, target));
   } catch (err) {
-    log(m, "error", "Failed to send indirect ping", { to: target, error: err });
+    log(m, "error", "Failed to send indirect ping", { to: target.addr, error: err });
   }
 
   if (ind.nack) {
     nackTimer = m.config.clock.setTimeout(() => {
       if (m.shutdown) return;
       try {
-        encodeAndSendMsg(m, requester, MessageType.NackResp, { seqNo: ind.seqNo });
+        sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), gossipToRequester);
       } catch (err) {
-        log(m, "error", "Failed to send nack", { to: indAddr, error: err });
+        log(m, "error", "Failed to send nack", { to: requester.addr, error: err });
       }
     }, m.config.probeTimeout);
   }
@@ -314,9 +368,9 @@ export function encodeAndSendMsg<T extends keyof MessageBodies>(
  * Sends a message, filling the rest of the packet with queued broadcasts (Go
  * `sendMsg`, spec §2.7).
  */
-export function sendMsg(m: MemberlistState, a: Address, msg: Uint8Array): void {
+export function sendMsg(m: MemberlistState, a: Address, msg: Uint8Array, piggyback = true): void {
   const avail = m.config.udpBufferSize - msg.length - COMPOUND_HEADER_OVERHEAD - packetOverhead(m.wire, false);
-  const extra = getBroadcasts(m, COMPOUND_OVERHEAD, avail);
+  const extra = piggyback ? getBroadcasts(m, COMPOUND_OVERHEAD, avail) : [];
   if (extra.length === 0) {
     rawSendMsgPacket(m, a, null, msg);
     return;
@@ -409,9 +463,8 @@ async function dial(m: MemberlistState, a: Address, timeoutMs: number, signal?: 
   return conn;
 }
 
-/** Sends this node's state on a stream (Go `sendLocalState`). */
+/** Sends this node's state on a stream (Go `sendLocalState`, which also re-arms the deadline: the dialer does). */
 async function sendLocalState(m: MemberlistState, conn: Conn, join: boolean, label: Uint8Array): Promise<void> {
-  conn.setDeadline(m.config.tcpTimeout);
   const nodes = localState(m);
   const d = m.config.delegate;
   let userState: Uint8Array = new Uint8Array(0);
@@ -442,6 +495,7 @@ export async function sendAndReceiveState(
   try {
     log(m, "debug", "Initiating push/pull sync", { node: a.name, addr: a.addr });
     incr(m, ["memberlist", "tcp", "connect"]);
+    conn.setDeadline(m.config.tcpTimeout);
     await sendLocalState(m, conn, join, m.wire.label);
     conn.setDeadline(m.config.tcpTimeout);
     const reply = await readStream(m, new StreamReader(conn), m.wire.label);
@@ -453,7 +507,7 @@ export async function sendAndReceiveState(
     if (reply.type !== MessageType.PushPull) {
       throw new Error(`Cannot push/pull with "${a.addr}": received message type ${reply.type}, expected ${MessageType.PushPull}`);
     }
-    return await readPushPull(reply.body);
+    return await readPushPull(reply.body, pushPullReadOptions(m));
   } catch (err) {
     signal?.throwIfAborted();
     throw err;
@@ -515,6 +569,35 @@ export async function sendPingAndWaitForAck(
   }
 }
 
+/** The bounds and pacing of reading a push/pull: `maxNodes`, and pauses that keep probes answered. */
+function pushPullReadOptions(m: MemberlistState): ReadPushPullOptions {
+  return { maxNodes: m.config.maxNodes, pause: () => yieldToEventLoop(m) };
+}
+
+/**
+ * A stream's bytes, closing the stream when the peer sends nothing for
+ * `tcpIdleTimeout` while a read waits.
+ */
+class IdleLimitedSource implements ByteSource {
+  /** Set when the stream was closed for idling. */
+  idled = false;
+  readonly #m: MemberlistState;
+  readonly #conn: Conn;
+
+  constructor(m: MemberlistState, conn: Conn) {
+    this.#m = m;
+    this.#conn = conn;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    const timer = this.#m.config.clock.setTimeout(() => {
+      this.idled = true;
+      this.#conn.close();
+    }, this.#m.config.tcpIdleTimeout);
+    return this.#conn.read().finally(() => timer.cancel());
+  }
+}
+
 /**
  * Serves one inbound stream (Go `handleConn`): a push/pull, a user message or a
  * TCP ping. Always closes the stream.
@@ -527,35 +610,68 @@ export function handleConn(m: MemberlistState, conn: Conn): void {
   track(m, serveConn(m, conn));
 }
 
+/**
+ * One inbound stream, start to end. It gets `tcpTimeout` in all from accept
+ * (including any wait for a slot, see `StreamSlots`), and `tcpIdleTimeout`
+ * between bytes while its message is read.
+ */
 async function serveConn(m: MemberlistState, conn: Conn): Promise<void> {
   log(m, "debug", "Stream connection", { from: conn.remoteAddr });
   incr(m, ["memberlist", "tcp", "accept"]);
+  const started = m.config.clock.now();
   conn.setDeadline(m.config.tcpTimeout);
-  const sr = new StreamReader(conn);
+  let host = conn.remoteAddr;
+  try {
+    host = splitHostPort(conn.remoteAddr, 0).host;
+  } catch {
+    // Not host:port (a custom transport): the whole text identifies the source.
+  }
+  const slot = m.streamSlots.acquire(host, m.config.tcpTimeout);
+  if (!(slot === true || (slot !== false && await slot))) {
+    if (!m.shutdown) {
+      m.drops.drop(TCP_DROPPED, "busy", "warn", "Too many inbound streams, closing one", { from: conn.remoteAddr });
+    }
+    conn.close();
+    return;
+  }
+  const source = new IdleLimitedSource(m, conn);
+  const sr = new StreamReader(source);
   let pushPullSlot = false;
+  // Whatever goes wrong, say why the stream ended: it idled, ran out of time, or the input was bad.
+  const fail = (err: unknown) => {
+    if (m.shutdown) return;
+    if (source.idled) {
+      m.drops.drop(TCP_DROPPED, "idle", "warn", "Closed an idle stream", { from: conn.remoteAddr });
+    } else if (m.config.clock.now() - started >= m.config.tcpTimeout) {
+      m.drops.drop(TCP_DROPPED, "timeout", "warn", "Closed a stream that ran out of time", { from: conn.remoteAddr });
+    } else dropped(m, TCP_DROPPED, "stream", conn.remoteAddr, err);
+  };
   try {
     let label: Uint8Array;
     try {
       label = await readStreamLabel(sr, m.wire);
     } catch (err) {
-      dropped(m, "stream", conn.remoteAddr, err);
+      fail(err);
       return;
     }
     let msg;
     try {
       msg = await readStream(m, sr, label);
     } catch (err) {
-      if (m.shutdown) return;
-      dropped(m, "stream", conn.remoteAddr, err);
+      fail(err);
+      if (m.shutdown || source.idled) return;
       const text = err instanceof Error ? err.message : String(err);
       try {
         await rawSendMsgStream(m, conn, encodeMessage(MessageType.Err, { error: text }), label);
       } catch (sendErr) {
-        log(m, "error", "Failed to send error reply", { to: conn.remoteAddr, error: sendErr });
+        log(m, "debug", "Failed to send error reply", { to: conn.remoteAddr, error: sendErr });
       }
       return;
     }
-    if (msg === null) return;
+    if (msg === null) {
+      if (source.idled) fail(null);
+      return;
+    }
 
     switch (msg.type) {
       case MessageType.User: {
@@ -568,31 +684,39 @@ async function serveConn(m: MemberlistState, conn: Conn): Promise<void> {
         m.pushPullReq++;
         pushPullSlot = true;
         if (m.pushPullReq >= MAX_PUSH_PULL_REQUESTS) {
-          log(m, "error", "Too many pending push/pull requests", { from: conn.remoteAddr });
+          m.drops.drop(TCP_DROPPED, "push_pull_busy", "error", "Too many pending push/pull requests", {
+            from: conn.remoteAddr,
+          });
           return;
         }
-        const remote = await readPushPull(msg.body);
+        const remote = await readPushPull(msg.body, pushPullReadOptions(m));
         await sendLocalState(m, conn, remote.join, label);
         if (m.shutdown) return;
-        mergeRemoteState(m, remote.join, remote.nodes, remote.userState);
+        await mergeRemoteState(m, remote.join, remote.nodes, remote.userState);
         return;
       }
       case MessageType.Ping: {
         const p = decodePing(await msg.body.readValue());
         if (p.node !== "" && p.node !== m.config.name) {
-          log(m, "warn", "Got TCP ping for unexpected node", { node: p.node, from: conn.remoteAddr });
+          m.drops.drop(TCP_DROPPED, "wrong_node", "warn", "Got TCP ping for unexpected node", {
+            node: p.node,
+            from: conn.remoteAddr,
+          });
           return;
         }
         await rawSendMsgStream(m, conn, encodeMessage(MessageType.AckResp, { seqNo: p.seqNo, payload: null }), label);
         return;
       }
       default:
-        log(m, "error", `Received invalid message type (${msg.type}) on stream`, { from: conn.remoteAddr });
+        m.drops.drop(TCP_DROPPED, "type", "error", `Received invalid message type (${msg.type}) on stream`, {
+          from: conn.remoteAddr,
+        });
     }
   } catch (err) {
-    if (!m.shutdown) dropped(m, "stream", conn.remoteAddr, err);
+    fail(err);
   } finally {
     if (pushPullSlot) m.pushPullReq--;
+    m.streamSlots.release(host);
     conn.close();
   }
 }

@@ -43,16 +43,12 @@ export const COMPOUND_OVERHEAD: number = 2;
 /** Upper bound of decompressed output of one stream message (Go `maxDecompressedBytes`, 40 MiB). */
 export const MAX_DECOMPRESSED_BYTES: number = 40 * 1024 * 1024;
 /**
- * Upper bound of everything one packet decompresses to, nested messages
- * included. Go allows 40 MiB, but a packet is at most 64 KiB and Go compresses a
- * packet only when that makes it shorter, so honest packets stay far below this;
- * the tighter bound keeps a flood of small LZW bombs cheap to refuse.
+ * Upper bound of what one packet decompresses to: what one datagram can carry
+ * (Go reads datagrams into a 64 KiB buffer). Go compresses a packet only when
+ * that makes it shorter and its packets are built to fit `udpBufferSize`, so an
+ * honest packet never inflates past this; Go's own receiver allows 40 MiB.
  */
-export const MAX_PACKET_DECOMPRESSED_BYTES: number = 4 * 1024 * 1024;
-/** Deepest nesting of compound and compress messages a packet may have (Go sends at most 2). */
-export const MAX_MESSAGE_NESTING: number = 8;
-/** Most messages one packet may unpack to (255 compound parts per level, a few levels). */
-export const MAX_PACKET_MESSAGES: number = 65536;
+export const MAX_PACKET_DECOMPRESSED_BYTES: number = 65536;
 /** Bytes of the CRC header. */
 export const CRC_HEADER_SIZE: number = 5;
 /** Shortest packet worth an LZW attempt (see {@linkcode sealPacket}). */
@@ -286,7 +282,9 @@ export function openPacket(datagram: Uint8Array, opts: WireOptions): Uint8Array 
     const want = ((buf[1]! << 24) | (buf[2]! << 16) | (buf[3]! << 8) | buf[4]!) >>> 0;
     buf = buf.subarray(CRC_HEADER_SIZE);
     const got = crc32(buf);
-    if (got !== want) throw new DecodeError(`Cannot read packet: CRC mismatch (got ${hex32(got)}, want ${hex32(want)})`);
+    if (got !== want) {
+      throw new DecodeError(`Cannot read packet: CRC mismatch (got ${hex32(got)}, want ${hex32(want)})`, { reason: "crc" });
+    }
   }
   if (buf.length === 0) throw new DecodeError("Cannot read packet: missing message type byte");
   return buf;
@@ -296,62 +294,95 @@ function hex32(v: number): string {
   return v.toString(16).padStart(8, "0");
 }
 
+/** Input refused while unpacking a packet: the first error of one kind, and how many there were. */
+export interface PacketDrop {
+  /** The first error of this kind; its `reason` names the kind. */
+  error: DecodeError;
+  /** How many messages or parts were refused for this reason. */
+  count: number;
+}
+
 /** The leaf messages of a packet and what could not be unpacked. */
 export interface UnpackedMessages {
   /** Messages other than compound and compress, in order (views or new buffers). */
   messages: Uint8Array[];
-  /** One error per compound or compress message that was malformed or truncated. */
-  errors: DecodeError[];
+  /** What was refused, one entry per reason (empty for a sound packet). */
+  drops: PacketDrop[];
 }
 
 /**
- * Flattens a message into its leaf messages, opening compound and compress
- * messages recursively (Go `handleCompound` and `handleCompressed`). A malformed
- * part is reported and skipped; the other parts still count. Nesting, count and
- * decompressed size are bounded so a small hostile packet cannot explode.
+ * Flattens a packet's message into its leaf messages, opening the compress and
+ * compound messages that wrap them (Go `handleCompound` and `handleCompressed`).
+ *
+ * Only the shapes a Go sender builds are accepted: one compress message at the
+ * top (Go compresses a whole packet, never a part of one), holding a compound
+ * or a leaf, or a compound at the top; a compound's parts are leaves. Other
+ * nesting is refused (reason `"nesting"`), so one datagram inflates at most
+ * once, to at most `maxDecompressed` bytes, and yields at most 255 messages.
+ * Bad parts are counted per reason rather than reported one by one; the good
+ * parts still count.
  *
  * @param msg A message, type byte first.
- * @returns The leaves and the errors met on the way.
+ * @param maxDecompressed The largest acceptable decompressed size (default
+ * {@linkcode MAX_PACKET_DECOMPRESSED_BYTES}).
+ * @returns The leaves and what was refused on the way.
  */
-export function unpackMessages(msg: Uint8Array): UnpackedMessages {
-  const out: UnpackedMessages = { messages: [], errors: [] };
-  unpackInto(msg, out, 0, { decompressed: 0 });
+export function unpackMessages(msg: Uint8Array, maxDecompressed: number = MAX_PACKET_DECOMPRESSED_BYTES): UnpackedMessages {
+  const out: UnpackedMessages = { messages: [], drops: [] };
+  if (msg.length > 0 && msg[0] === MessageType.Compress) {
+    try {
+      msg = decompressPayload(msg.subarray(1), maxDecompressed);
+    } catch (err) {
+      refuse(out, compressError(err), 1);
+      return out;
+    }
+    if (msg.length === 0) {
+      refuse(out, new DecodeError("Cannot read packet: decompressed message is empty", { reason: "compress" }), 1);
+      return out;
+    }
+  }
+  if (msg.length > 0 && msg[0] === MessageType.Compound) {
+    let split: CompoundParts;
+    try {
+      split = decodeCompoundMessage(msg.subarray(1));
+    } catch (err) {
+      refuse(out, err as DecodeError, 1);
+      return out;
+    }
+    let empty = 0;
+    let nested = 0;
+    for (const part of split.parts) {
+      if (part.length === 0) empty++;
+      else if (part[0] === MessageType.Compound || part[0] === MessageType.Compress) nested++;
+      else out.messages.push(part);
+    }
+    if (empty > 0) refuse(out, new DecodeError("Cannot read compound message: empty parts"), empty);
+    if (nested > 0) {
+      refuse(out, new DecodeError("Cannot read compound message: a part is itself compound or compressed", { reason: "nesting" }), nested);
+    }
+    if (split.truncated > 0) {
+      refuse(out, new DecodeError("Cannot read compound message: parts are truncated"), split.truncated);
+    }
+    return out;
+  }
+  if (msg.length === 0) refuse(out, new DecodeError("Cannot read message: missing message type byte"), 1);
+  else if (msg[0] === MessageType.Compress) {
+    refuse(out, new DecodeError("Cannot read packet: compressed message inside a compressed message", { reason: "nesting" }), 1);
+  } else out.messages.push(msg);
   return out;
 }
 
-function unpackInto(msg: Uint8Array, out: UnpackedMessages, depth: number, budget: { decompressed: number }): void {
-  if (msg.length === 0) {
-    out.errors.push(new DecodeError("Cannot read message: missing message type byte"));
-    return;
-  }
-  const type = msg[0]!;
-  if (type !== MessageType.Compound && type !== MessageType.Compress) {
-    if (out.messages.length >= MAX_PACKET_MESSAGES) {
-      if (out.messages.length === MAX_PACKET_MESSAGES) {
-        out.errors.push(new DecodeError(`Cannot read packet: more than ${MAX_PACKET_MESSAGES} messages`));
-      }
+function compressError(err: unknown): DecodeError {
+  const reason = err instanceof DecodeError ? err.message : String(err);
+  return new DecodeError(`Cannot decompress packet: ${reason}`, { reason: "compress", cause: err });
+}
+
+function refuse(out: UnpackedMessages, error: DecodeError, count: number): void {
+  for (const d of out.drops) {
+    if (d.error.reason === error.reason) {
+      d.count += count;
       return;
     }
-    out.messages.push(msg);
-    return;
   }
-  if (depth >= MAX_MESSAGE_NESTING) {
-    out.errors.push(new DecodeError(`Cannot read packet: messages nested deeper than ${MAX_MESSAGE_NESTING} levels`));
-    return;
-  }
-  try {
-    if (type === MessageType.Compound) {
-      const { parts, truncated } = decodeCompoundMessage(msg.subarray(1));
-      for (const part of parts) unpackInto(part, out, depth + 1, budget);
-      if (truncated > 0) {
-        out.errors.push(new DecodeError(`Cannot read compound message: ${truncated} parts are truncated`));
-      }
-    } else {
-      const inner = decompressPayload(msg.subarray(1), MAX_PACKET_DECOMPRESSED_BYTES - budget.decompressed);
-      budget.decompressed += inner.length;
-      unpackInto(inner, out, depth + 1, budget);
-    }
-  } catch (err) {
-    out.errors.push(err instanceof DecodeError ? err : new DecodeError("Cannot read packet", { cause: err }));
-  }
+  out.drops.push({ error, count });
 }

@@ -12,6 +12,8 @@
  */
 
 import { bytesEqual } from "./_bytes.ts";
+import { type DropLog, NODE_REJECTED } from "./_drops.ts";
+import { utf8Length } from "./_msgpack.ts";
 import type { Awareness } from "./awareness.ts";
 import type { TimerHandle } from "./clock.ts";
 import { sleep } from "./clock.ts";
@@ -38,6 +40,8 @@ import {
   TransportSendError,
 } from "./net.ts";
 import { makeCompoundMessage, makeCompoundMessages, type WireOptions } from "./packet.ts";
+import { PUSH_PULL_SLICE } from "./stream.ts";
+import type { StreamSlots } from "./_stream_slots.ts";
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, packetOverhead } from "./packet.ts";
 
 /** Bytes a user broadcast adds: its type byte (Go `userMsgOverhead`). */
@@ -128,6 +132,12 @@ export interface MemberlistState {
   handoffScheduled: boolean;
   /** Inbound push/pulls being served. */
   pushPullReq: number;
+  /** Indirect probes being relayed for other nodes. */
+  relayedProbes: number;
+  /** Counts and rate-limits the logging of refused input. */
+  readonly drops: DropLog;
+  /** Admission of inbound streams. */
+  readonly streamSlots: StreamSlots;
   /** Scheduler timers (probe, gossip, push/pull, queue check). */
   tickers: TimerHandle[];
   /** Restarts the gossip ticker when it went idle for lack of anything to send; null while it runs. */
@@ -370,6 +380,14 @@ export function track<T>(m: MemberlistState, p: Promise<T>): Promise<T> {
 }
 
 /**
+ * Resolves on a later turn of the event loop (a 0 ms timer of the node's
+ * clock), so that long work in slices lets packets and timers in between.
+ */
+export function yieldToEventLoop(m: MemberlistState): Promise<void> {
+  return new Promise<void>((resolve) => m.config.clock.setTimeout(resolve, 0));
+}
+
+/**
  * Runs `task` after a random stagger within `interval`, then every `interval`
  * scaled up with the cluster's size, until shutdown (Go `pushPullTrigger`).
  */
@@ -502,15 +520,20 @@ function setProbeChannels(
 }
 
 /**
- * Registers a plain ack handler that expires after `timeoutMs` (Go `setAckHandler`).
+ * Registers a plain ack handler that expires after `timeoutMs` (Go
+ * `setAckHandler`), calling `onExpire` if no ack came by then.
  */
 export function setAckHandler(
   m: MemberlistState,
   seqNo: number,
   ackFn: (payload: Uint8Array | null, timestamp: number) => void,
   timeoutMs: number,
+  onExpire?: () => void,
 ): void {
-  const timer = m.config.clock.setTimeout(() => m.ackHandlers.delete(seqNo), timeoutMs);
+  const timer = m.config.clock.setTimeout(() => {
+    m.ackHandlers.delete(seqNo);
+    onExpire?.();
+  }, timeoutMs);
   m.ackHandlers.set(seqNo, { ackFn, nackFn: null, timer });
 }
 
@@ -769,7 +792,7 @@ export async function pushPullNode(m: MemberlistState, a: Address, join: boolean
   const started = m.config.clock.now();
   try {
     const remote = await sendAndReceiveState(m, a, join, signal);
-    mergeRemoteState(m, join, remote.nodes, remote.userState);
+    await mergeRemoteState(m, join, remote.nodes, remote.userState);
   } finally {
     m.config.metrics.measureSince(["memberlist", "pushPullNode"], m.config.clock.now() - started, m.metricLabels);
   }
@@ -843,16 +866,17 @@ export function verifyProtocol(m: MemberlistState, remote: readonly PushNodeStat
 
 /**
  * Verifies and merges remote state, then hands user state to the delegate (Go
- * `mergeRemoteState`).
+ * `mergeRemoteState`). Large states are merged in slices (see
+ * {@linkcode mergeState}).
  *
  * @throws {Error} When versions are incompatible or the merge delegate refuses.
  */
-export function mergeRemoteState(
+export async function mergeRemoteState(
   m: MemberlistState,
   join: boolean,
   remote: PushNodeState[],
   userState: Uint8Array,
-): void {
+): Promise<void> {
   if (m.config.protocolVersion < 2 || remote.some((r) => r.port === 0)) {
     for (const r of remote) if (m.config.protocolVersion < 2 || r.port === 0) r.port = m.bindPort;
   }
@@ -879,16 +903,28 @@ export function mergeRemoteState(
     // A throw from the merge delegate refuses the merge, as Go's error return does.
     md.notifyMerge(peers);
   }
-  mergeState(m, remote);
+  await mergeState(m, remote);
+  if (m.shutdown) return;
   const d = m.config.delegate;
   if (userState.length > 0 && d?.mergeRemoteState !== undefined) {
     callUser(m, "Delegate.mergeRemoteState", () => d.mergeRemoteState!(userState, join));
   }
 }
 
-/** Applies remote records to the local table (Go `mergeState`, spec §8.10). */
-export function mergeState(m: MemberlistState, remote: readonly PushNodeState[]): void {
-  for (const r of remote) {
+/**
+ * Applies remote records to the local table (Go `mergeState`, spec §8.10), in
+ * slices of {@linkcode PUSH_PULL_SLICE} records with a turn of the event loop
+ * between them: a large state (tens of thousands of records) then never keeps
+ * the node from answering probes, where Go's single pass under its lock can
+ * hold it for seconds.
+ */
+export async function mergeState(m: MemberlistState, remote: readonly PushNodeState[]): Promise<void> {
+  for (let i = 0; i < remote.length; i++) {
+    if (i > 0 && i % PUSH_PULL_SLICE === 0) {
+      await yieldToEventLoop(m);
+      if (m.shutdown) return;
+    }
+    const r = remote[i]!;
     switch (r.state) {
       case NodeState.Alive:
         aliveNode(m, {
@@ -941,6 +977,15 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   const c = m.config;
   let state = m.nodeMap.get(a.node);
   if (m.leaving && a.node === c.name) return;
+  if (!bootstrap) {
+    const refused = refuseAlive(m, a, state === undefined);
+    if (refused !== null) {
+      m.drops.drop(NODE_REJECTED, refused[0], "warn", `Refused an alive message: ${refused[1]}`, {
+        node: a.node.length > 64 ? `${a.node.slice(0, 64)}…` : a.node,
+      });
+      return;
+    }
+  }
 
   if (a.vsn.length >= 3) {
     const [pMin, pMax] = [a.vsn[0]!, a.vsn[1]!];
@@ -981,7 +1026,16 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   let updatesNode = false;
   if (state === undefined) {
     if (!ipAllowed(c, a.addr)) {
-      log(m, "warn", "Rejected node: address not allowed", { node: a.node, addr: formatIP(a.addr) });
+      m.drops.drop(NODE_REJECTED, "cidr", "warn", "Rejected node: address not allowed", {
+        node: a.node,
+        addr: formatIP(a.addr),
+      });
+      return;
+    }
+    if (m.nodes.length >= c.maxNodes) {
+      m.drops.drop(NODE_REJECTED, "table_full", "warn", `Rejected node: the node table holds maxNodes (${c.maxNodes}) records`, {
+        node: a.node,
+      });
       return;
     }
     state = {
@@ -1080,6 +1134,46 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   } else if (!bytesEqual(oldMeta, state.meta)) {
     m.events.update(toNode(state));
   }
+}
+
+/** Longest node name, in bytes of UTF-8, a record may have (Go has no limit; an alive must fit a packet). */
+export const MAX_NODE_NAME_BYTES = 512;
+
+/**
+ * Checks an alive message before it may create or change a record, and returns
+ * why not as `[reason, text]`, or null when it may. Refused: an empty or overlong
+ * name, an address that is not 4 or 16 bytes, metadata over `metaMaxSize`, and
+ * version bytes that would make a Go peer refuse every push/pull with this node
+ * (Go's `verifyProtocol` checks every record, dead ones too, against the
+ * versions of the live ones, this node among them): for a new record they must
+ * be present (6 bytes), ordered (`min <= cur <= max`), and compatible both
+ * ways with this node's own ranges. An update without version bytes keeps the
+ * record's versions (Go 0.6.0 treats fewer than 6 bytes as absent, #368).
+ */
+function refuseAlive(m: MemberlistState, a: Alive, isNew: boolean): [string, string] | null {
+  const c = m.config;
+  if (a.node === "") return ["name", "the node name is empty"];
+  if (a.node.length > MAX_NODE_NAME_BYTES || (a.node.length * 3 > MAX_NODE_NAME_BYTES && utf8Length(a.node) > MAX_NODE_NAME_BYTES)) {
+    return ["name", `the node name is longer than ${MAX_NODE_NAME_BYTES} bytes`];
+  }
+  if (a.addr.length !== 4 && a.addr.length !== 16) return ["addr", `the address has ${a.addr.length} bytes, not 4 or 16`];
+  if (a.meta !== null && a.meta.length > c.metaMaxSize) {
+    return ["meta", `the metadata has ${a.meta.length} bytes, more than metaMaxSize (${c.metaMaxSize})`];
+  }
+  const v = a.vsn;
+  if (v.length < 6) return isNew ? ["vsn", `the version bytes are missing (${v.length} of 6)`] : null;
+  const [pMin, pMax, pCur, dMin, dMax, dCur] = [v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!];
+  if (pMin === 0 || pMin > pCur || pCur > pMax || dMin > dCur || dCur > dMax) {
+    return ["vsn", `the versions are out of order: [${pMin}, ${pMax}, ${pCur}, ${dMin}, ${dMax}, ${dCur}]`];
+  }
+  const mine = c.vsn;
+  if (
+    pCur < mine[0]! || pCur > mine[1]! || mine[2]! < pMin || mine[2]! > pMax ||
+    dCur < mine[3]! || dCur > mine[4]! || mine[5]! < dMin || mine[5]! > dMax
+  ) {
+    return ["incompatible", `versions [${pMin}, ${pMax}, ${pCur}, ${dMin}, ${dMax}, ${dCur}] are incompatible with this node's [${[...mine].join(", ")}]`];
+  }
+  return null;
 }
 
 function setVersions(r: NodeRecord, vsn: Uint8Array): void {

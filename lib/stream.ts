@@ -20,8 +20,8 @@
  * @module
  */
 
-import { alloc, copyOf, Reader } from "./_bytes.ts";
-import { valueEnd } from "./_msgpack.ts";
+import { Reader } from "./_bytes.ts";
+import { scanValue, type ValueScan } from "./_msgpack.ts";
 import { lzwDecompress } from "./_lzw.ts";
 import {
   checkPushPullHeader,
@@ -31,6 +31,7 @@ import {
   decodePushPullHeader,
   decodeUserMsgHeader,
   MAX_PUSH_STATE_BYTES,
+  MAX_PUSH_STATE_NODES,
   MessageType,
   type PushNodeState,
   type PushPull,
@@ -60,6 +61,10 @@ export interface ByteSource {
  * Reads bytes and whole msgpack values from a stream, buffering only what the
  * value at hand needs, and refusing to consume more than a set number of bytes.
  *
+ * Costs follow the bytes that arrived, never what they announce: a value is
+ * scanned once however many chunks it spans, the buffer grows by doubling with
+ * what came in, and {@linkcode StreamReader.readExact} allocates its result
+ * only once every byte of it is there.
  */
 export class StreamReader {
   #source: ByteSource | null;
@@ -68,6 +73,10 @@ export class StreamReader {
   #end: number;
   #consumed: number;
   #limit: number;
+  // Whether #buf is our own allocation (chunks from the source are never written into).
+  #owned = false;
+  // How far the search for the end of the value at #start got, or null.
+  #scan: ValueScan | null = null;
 
   /**
    * Creates a reader over a byte source, or over bytes already in memory.
@@ -100,29 +109,37 @@ export class StreamReader {
     return this.#consumed;
   }
 
-  /** Reads one more chunk into the buffer. Resolves false at the end of the stream. */
-  async #fill(): Promise<boolean> {
-    if (this.#source === null) return false;
+  /** The next chunk from the source, counted against the limit; null at the end. */
+  async #next(): Promise<Uint8Array | null> {
+    if (this.#source === null) return null;
     const chunk = await this.#source.read();
     if (chunk === null) {
       this.#source = null;
-      return false;
+      return null;
     }
-    if (chunk.length === 0) return true;
     this.#consumed += chunk.length;
     if (this.#consumed > this.#limit) {
       this.#source = null;
-      throw new DecodeError(`Cannot read stream: message is larger than ${this.#limit} bytes`);
+      throw new DecodeError(`Cannot read stream: message is larger than ${this.#limit} bytes`, { reason: "too_large" });
     }
+    return chunk;
+  }
+
+  /** Reads one more chunk into the buffer. Resolves false at the end of the stream. */
+  async #fill(): Promise<boolean> {
+    const chunk = await this.#next();
+    if (chunk === null) return false;
+    if (chunk.length === 0) return true;
     const have = this.#end - this.#start;
     if (have === 0) {
+      this.#shift(this.#start);
       this.#buf = chunk;
       this.#owned = false;
       this.#start = 0;
       this.#end = chunk.length;
       return true;
     }
-    if (this.#end + chunk.length <= this.#buf.length && this.#buf.byteOffset === 0 && this.#owned) {
+    if (this.#owned && this.#end + chunk.length <= this.#buf.length) {
       this.#buf.set(chunk, this.#end);
       this.#end += chunk.length;
       return true;
@@ -132,14 +149,18 @@ export class StreamReader {
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(this.#start, this.#end));
     next.set(chunk, have);
+    this.#shift(this.#start);
     this.#buf = next;
     this.#owned = true;
     this.#start = 0;
     this.#end = have + chunk.length;
     return true;
   }
-  // Whether #buf is our own allocation (chunks from the source are never written into).
-  #owned = false;
+
+  // The buffered bytes move `by` places towards the start: so does the scan.
+  #shift(by: number): void {
+    if (this.#scan !== null) this.#scan.pos -= by;
+  }
 
   #eof(want: number): DecodeError {
     return new DecodeError(`Cannot read stream: it ended ${want} bytes early`);
@@ -160,29 +181,51 @@ export class StreamReader {
    */
   async readByte(): Promise<number> {
     while (this.#start >= this.#end) if (!(await this.#fill())) throw this.#eof(1);
+    this.#scan = null;
     return this.#buf[this.#start++]!;
   }
 
   /**
-   * Reads exactly `n` bytes into a new buffer.
+   * Reads exactly `n` bytes into a new buffer of its own (never a view into
+   * memory shared with anything else), allocated once the bytes are all here.
    *
    * @throws {DecodeError} When the stream ends first or `n` exceeds the limit.
    */
   async readExact(n: number): Promise<Uint8Array> {
-    if (n > this.#limit) throw new DecodeError(`Cannot read stream: ${n} bytes requested, limit is ${this.#limit}`);
-    if (this.#end - this.#start >= n) {
-      const out = copyOf(this.#buf, this.#start, this.#start + n);
+    if (n > this.#limit) {
+      throw new DecodeError(`Cannot read stream: ${n} bytes requested, limit is ${this.#limit}`, { reason: "too_large" });
+    }
+    this.#scan = null;
+    const have = this.#end - this.#start;
+    if (have >= n) {
+      const out = new Uint8Array(n);
+      out.set(this.#buf.subarray(this.#start, this.#start + n));
       this.#start += n;
       return out;
     }
-    const out = alloc(n);
-    let have = 0;
-    while (have < n) {
-      if (this.#start >= this.#end && !(await this.#fill())) throw this.#eof(n - have);
-      const take = Math.min(n - have, this.#end - this.#start);
-      out.set(this.#buf.subarray(this.#start, this.#start + take), have);
-      this.#start += take;
-      have += take;
+    // Gather the chunks as they come; the result is allocated at the end.
+    const parts: Uint8Array[] = [this.#buf.subarray(this.#start, this.#end)];
+    let got = have;
+    this.#buf = EMPTY;
+    this.#owned = false;
+    this.#start = this.#end = 0;
+    while (got < n) {
+      const chunk = await this.#next();
+      if (chunk === null) throw this.#eof(n - got);
+      const take = Math.min(chunk.length, n - got);
+      parts.push(chunk.subarray(0, take));
+      got += take;
+      if (take < chunk.length) {
+        this.#buf = chunk;
+        this.#start = take;
+        this.#end = chunk.length;
+      }
+    }
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const part of parts) {
+      out.set(part, off);
+      off += part.length;
     }
     return out;
   }
@@ -194,10 +237,11 @@ export class StreamReader {
    * @throws {DecodeError} When the buffered bytes are malformed.
    */
   readBufferedValue(): Reader | null {
-    const end = valueEnd(this.#buf, this.#start, this.#end);
-    if (end < 0) return null;
-    const r = new Reader(this.#buf, this.#start, end);
-    this.#start = end;
+    const scan = this.#scan ??= { pos: this.#start, pending: 1 };
+    if (!scanValue(this.#buf, scan, this.#end)) return null;
+    this.#scan = null;
+    const r = new Reader(this.#buf, this.#start, scan.pos);
+    this.#start = scan.pos;
     return r;
   }
 
@@ -213,6 +257,7 @@ export class StreamReader {
     if (this.#source === null) {
       const r = new Reader(this.#buf, this.#start, this.#end);
       const value = decode(r);
+      this.#scan = null;
       this.#start = r.pos;
       return value;
     }
@@ -337,7 +382,9 @@ export async function readStreamMessage(
     const len = ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
     onEncryptedLength?.(len);
     if (len > MAX_PUSH_STATE_BYTES) {
-      throw new DecodeError(`Cannot read stream: encrypted message of ${len} bytes is over ${MAX_PUSH_STATE_BYTES}`);
+      throw new DecodeError(`Cannot read stream: encrypted message of ${len} bytes is over ${MAX_PUSH_STATE_BYTES}`, {
+        reason: "too_large",
+      });
     }
     const envelope = await sr.readExact(len);
     const aad = new Uint8Array(ENCRYPT_HEADER_SIZE + label.length);
@@ -353,32 +400,66 @@ export async function readStreamMessage(
   }
   if (type === MessageType.Compress) {
     const c = decodeCompress(await body.readValue());
-    if (c.algo !== 0) throw new DecodeError(`Cannot decompress stream message: unknown algorithm ${c.algo}`);
-    const inner = lzwDecompress(c.buf, MAX_DECOMPRESSED_BYTES);
-    if (inner.length === 0) throw new DecodeError("Cannot read stream: decompressed message is empty");
+    if (c.algo !== 0) {
+      throw new DecodeError(`Cannot decompress stream message: unknown algorithm ${c.algo}`, { reason: "compress" });
+    }
+    let inner: Uint8Array;
+    try {
+      inner = lzwDecompress(c.buf, MAX_DECOMPRESSED_BYTES);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DecodeError(`Cannot decompress stream message: ${why}`, { reason: "compress", cause: err });
+    }
+    // Go 0.6.0 refuses this too (#369); 0.2.2 panics on it.
+    if (inner.length === 0) throw new DecodeError("Cannot read stream: decompressed message is empty", { reason: "compress" });
     type = inner[0]!;
     body = new StreamReader(inner.subarray(1));
   }
   return { type, body };
 }
 
+/** Bounds and pacing of {@linkcode readPushPull}. */
+export interface ReadPushPullOptions {
+  /**
+   * Most node records to accept: a header announcing more is refused before
+   * any record is read (default Go's 1,048,576).
+   */
+  maxNodes?: number;
+  /**
+   * Awaited after every {@linkcode PUSH_PULL_SLICE} records, so that decoding a
+   * large state lets the rest of the node (probes, acks) run in between.
+   */
+  pause?: () => Promise<void>;
+}
+
+/** How many push/pull records are decoded or merged between two pauses. */
+export const PUSH_PULL_SLICE = 1024;
+
 /**
  * Reads the body of a push/pull message (after its type byte) from a stream
  * (Go `readRemoteState`).
  *
  * @param body The message body.
+ * @param opts Bounds and pacing.
  * @returns The remote state.
  * @throws {DecodeError} When it is malformed, truncated or over a limit.
  */
-export async function readPushPull(body: StreamReader): Promise<PushPull> {
+export async function readPushPull(body: StreamReader, opts: ReadPushPullOptions = {}): Promise<PushPull> {
   const header = body.decodeBuffered(decodePushPullHeader) ?? decodePushPullHeader(await body.readValue());
   checkPushPullHeader(header);
+  const maxNodes = opts.maxNodes ?? MAX_PUSH_STATE_NODES;
+  if (header.nodes > maxNodes) {
+    throw new DecodeError(`Cannot read push/pull state: ${header.nodes} records announced, more than the ${maxNodes} allowed`, {
+      reason: "too_many_nodes",
+    });
+  }
   const nodes: PushNodeState[] = [];
   for (let i = 0; i < header.nodes; i++) {
+    if (opts.pause !== undefined && i > 0 && i % PUSH_PULL_SLICE === 0) await opts.pause();
     // Most records are already buffered: decode them without a trip through the event loop.
     nodes.push(body.decodeBuffered(decodePushNodeState) ?? decodePushNodeState(await body.readValue()));
   }
-  const userState = header.userStateLen > 0 ? await body.readExact(header.userStateLen) : EMPTY;
+  const userState = header.userStateLen > 0 ? await body.readExact(header.userStateLen) : new Uint8Array(0);
   return { join: header.join, nodes, userState };
 }
 
@@ -394,5 +475,5 @@ export async function readPushPull(body: StreamReader): Promise<PushPull> {
 export async function readUserMsg(body: StreamReader): Promise<Uint8Array> {
   const { userMsgLen } = decodeUserMsgHeader(await body.readValue());
   checkUserMsgLen(userMsgLen);
-  return userMsgLen > 0 ? await body.readExact(userMsgLen) : EMPTY;
+  return userMsgLen > 0 ? await body.readExact(userMsgLen) : new Uint8Array(0);
 }

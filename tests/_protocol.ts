@@ -217,9 +217,10 @@ export class RecordingMetrics implements Metrics {
     const k = RecordingMetrics.key(key, labels);
     this.timings.set(k, [...(this.timings.get(k) ?? []), ms]);
   }
-  /** A counter's total (0 when never incremented). */
-  counter(name: string): number {
-    return this.counters.get(name) ?? 0;
+  /** A counter's total (0 when never incremented), by name and labels (in the order they were reported). */
+  counter(name: string, labels: Record<string, string> = {}): number {
+    const list = Object.entries(labels).map(([n, value]) => ({ name: n, value }));
+    return this.counters.get(RecordingMetrics.key(name.split("."), list)) ?? 0;
   }
 }
 

@@ -111,6 +111,10 @@ const OURS = [
   "userBroadcastShare",
   "reconnectInterval",
   "reconnectTimeout",
+  "tcpIdleTimeout",
+  "maxNodes",
+  "maxInboundStreams",
+  "maxInboundStreamsPerHost",
   "logger",
   "metrics",
   "clock",
@@ -127,6 +131,10 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   assert.equal(config.userBroadcastShare, 0.25);
   assert.equal(config.reconnectInterval, 30_000);
   assert.equal(config.reconnectTimeout, 86_400_000);
+  assert.equal(config.maxNodes, 100_000);
+  assert.equal(config.maxInboundStreams, 256);
+  assert.equal(config.maxInboundStreamsPerHost, 32);
+  assert.equal(config.tcpIdleTimeout, Math.min(config.tcpTimeout, config.tcpTimeout === 30_000 ? 15_000 : 5_000));
   assert.equal(config.logger, defaultLogger);
   assert.equal(config.metrics, noopMetrics);
   assert.equal(config.clock, systemClock);
@@ -333,6 +341,8 @@ describe("validateConfig()", () => {
       { reconnectInterval: 0, reconnectTimeout: 0, userBroadcastShare: 0 },
       { userBroadcastShare: 0.9 },
       { reconnectInterval: 86_400_000, reconnectTimeout: 2_592_000_000 },
+      { maxNodes: 1, maxInboundStreams: 1, maxInboundStreamsPerHost: 1, tcpIdleTimeout: 1 },
+      { maxNodes: 16_777_216, maxInboundStreams: 65_536, maxInboundStreamsPerHost: 65_536, tcpIdleTimeout: 3_600_000 },
       { delegateProtocolMin: 255, delegateProtocolMax: 255, delegateProtocolVersion: 255 },
       { advertiseAddr: "10.0.0.1", bindAddr: "::" },
       { advertiseAddr: "::ffff:10.0.0.1", bindAddr: "127.0.0.1" },
@@ -688,6 +698,26 @@ describe("validateConfig()", () => {
       { reconnectTimeout: 2_592_000_001 },
       RangeError,
       'Invalid config "reconnectTimeout": expected a number of milliseconds in [0, 2592000000], got 2592000001',
+    ],
+    [
+      { maxNodes: 0 },
+      RangeError,
+      'Invalid config "maxNodes": expected an integer in [1, 16777216], got 0',
+    ],
+    [
+      { maxInboundStreams: 65_537 },
+      RangeError,
+      'Invalid config "maxInboundStreams": expected an integer in [1, 65536], got 65537',
+    ],
+    [
+      { maxInboundStreams: 8, maxInboundStreamsPerHost: 9 },
+      RangeError,
+      'Invalid config "maxInboundStreamsPerHost": expected an integer in [1, 8], got 9',
+    ],
+    [
+      { tcpIdleTimeout: 0 },
+      RangeError,
+      'Invalid config "tcpIdleTimeout": expected a number of milliseconds in [1, 3600000], got 0',
     ],
     [
       { reconnectInterval: "30s" },

@@ -3,7 +3,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fromHex, toHex } from "../lib/_bytes.ts";
-import { encodeMessage } from "../lib/codec.ts";
 import { DecodeError, DecryptError, LabelMismatchError } from "../lib/errors.ts";
 import { Keyring } from "../lib/keyring.ts";
 import { encodeLabel } from "../lib/label.ts";
@@ -18,8 +17,8 @@ import {
   openPacket,
   packetOverhead,
   sealPacket,
+  MAX_PACKET_DECOMPRESSED_BYTES,
   unpackMessages,
-
 } from "../lib/packet.ts";
 import { wireOptions } from "./_wire.ts";
 
@@ -165,8 +164,8 @@ describe("sealPacket()", () => {
             for (const label of ["", "prod"]) {
               const opts = wireOptions({ enableCompression, keyring: encrypted ? keyring : null, encryptionVersion, label: encodeLabel(label) });
               const datagram = sealPacket(batch, opts, crc);
-              const { messages, errors } = unpackMessages(openPacket(datagram, opts));
-              assert.deepEqual(errors, []);
+              const { messages, drops } = unpackMessages(openPacket(datagram, opts));
+              assert.deepEqual(drops, []);
               assert.deepEqual(messages, [ping, suspect, alive, alive]);
             }
           }
@@ -186,35 +185,75 @@ describe("sealPacket()", () => {
   });
 });
 
+/** A compound of any parts, empty ones included (makeCompoundMessage refuses those). */
+function rawCompound(parts: Uint8Array[]): Uint8Array {
+  const head = [7, parts.length, ...parts.flatMap((p) => [p.length >> 8, p.length & 0xff])];
+  const out = new Uint8Array(head.length + parts.reduce((n, p) => n + p.length, 0));
+  out.set(head);
+  let off = head.length;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 describe("unpackMessages()", () => {
-  it("flattens nested compound and compress messages in order", () => {
-    const inner = compressPayload(makeCompoundMessage([suspect, alive]));
-    const outer = makeCompoundMessage([ping, inner, encodeMessage(11, { seqNo: 9 })]);
-    const { messages, errors } = unpackMessages(outer);
-    assert.deepEqual(errors, []);
-    assert.deepEqual(messages.map((m) => m[0]), [0, 3, 4, 11]);
+  const reasons = (drops: { error: DecodeError; count: number }[]) => drops.map((d) => [d.error.reason, d.count]);
+
+  it("opens the shapes a Go sender builds: a leaf, a compound, either compressed", () => {
+    const compound = makeCompoundMessage([ping, suspect, alive]);
+    for (const msg of [compound, compressPayload(compound)]) {
+      const { messages, drops } = unpackMessages(msg);
+      assert.deepEqual(drops, []);
+      assert.deepEqual(messages, [ping, suspect, alive]);
+    }
+    assert.deepEqual(unpackMessages(compressPayload(ping)).messages, [ping]);
+    assert.deepEqual(unpackMessages(ping).messages, [ping]);
   });
 
-  it("keeps the good parts of a compound and reports the bad ones", () => {
+  it("keeps the good parts of a compound and counts the bad ones per reason", () => {
     const badCompress = fromHex("0982a4416c676f00a3427566a3010203");
-    const truncatedInner = makeCompoundMessage([ping, suspect]).subarray(0, 6 + ping.length + 3);
-    const { messages, errors } = unpackMessages(makeCompoundMessage([ping, badCompress, truncatedInner, alive]));
-    assert.deepEqual(messages, [ping, ping, alive]);
-    assert.equal(errors.length, 2);
-    assert.ok(errors.every((e) => e instanceof DecodeError));
+    const inner = makeCompoundMessage([ping, suspect]);
+    const parts = [ping, new Uint8Array(0), badCompress, inner, new Uint8Array(0), alive];
+    const { messages, drops } = unpackMessages(rawCompound(parts));
+    assert.deepEqual(messages, [ping, alive]);
+    assert.deepEqual(reasons(drops), [["malformed", 2], ["nesting", 2]]);
+    assert.ok(drops.every((d) => d.error instanceof DecodeError));
   });
 
-  it("bounds nesting depth and decompressed size", () => {
-    let msg = ping;
-    for (let i = 0; i < 20; i++) msg = makeCompoundMessage([msg]);
-    const deep = unpackMessages(msg);
-    assert.equal(deep.messages.length, 0);
-    assert.equal(deep.errors.length, 1);
-    // Many copies of a compressible 60 KB payload: the total is capped.
-    const bomb = compressPayload(makeCompoundMessage([new Uint8Array(60000).fill(8)]));
-    const many = makeCompoundMessage(Array.from({ length: 100 }, () => bomb));
-    const { messages, errors } = unpackMessages(many);
-    assert.ok(messages.length < 100 && messages.length > 0);
-    assert.ok(errors.length > 0);
+  it("counts truncated parts once, however many there are", () => {
+    const compound = makeCompoundMessage([ping, suspect, alive, alive]);
+    const { messages, drops } = unpackMessages(compound.subarray(0, 2 + 8 + ping.length + 3));
+    assert.deepEqual(messages, [ping]);
+    assert.deepEqual(reasons(drops), [["malformed", 3]]);
+  });
+
+  it("inflates at most once, to at most 64 KiB", () => {
+    // Compress inside compress, and compress inside a compound part: Go never builds either.
+    assert.deepEqual(reasons(unpackMessages(compressPayload(compressPayload(ping))).drops), [["nesting", 1]]);
+    const nested = makeCompoundMessage([compressPayload(ping), ping]);
+    assert.deepEqual(unpackMessages(nested).messages, [ping]);
+    assert.deepEqual(reasons(unpackMessages(nested).drops), [["nesting", 1]]);
+    // A compound nested in a compound is refused whole.
+    let deep = ping;
+    for (let i = 0; i < 20; i++) deep = makeCompoundMessage([deep]);
+    assert.deepEqual(unpackMessages(deep).messages, []);
+    // One datagram's worth of output is fine; a byte more is a bomb.
+    const user = new Uint8Array(MAX_PACKET_DECOMPRESSED_BYTES).fill(8);
+    assert.equal(unpackMessages(compressPayload(user)).messages[0]!.length, MAX_PACKET_DECOMPRESSED_BYTES);
+    const bomb = unpackMessages(compressPayload(new Uint8Array(MAX_PACKET_DECOMPRESSED_BYTES + 1).fill(8)));
+    assert.deepEqual(bomb.messages, []);
+    assert.deepEqual(reasons(bomb.drops), [["compress", 1]]);
+  });
+
+  it("refuses the issue's bomb of nested empty parts with one count, not millions of errors", () => {
+    // A compound of 255 empty parts, compressed: every part is refused, counted once.
+    const empties = new Uint8Array(2 + 2 * 255);
+    empties[0] = 7;
+    empties[1] = 255;
+    const { messages, drops } = unpackMessages(compressPayload(empties));
+    assert.deepEqual(messages, []);
+    assert.deepEqual(reasons(drops), [["malformed", 255]]);
   });
 });

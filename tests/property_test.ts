@@ -106,8 +106,8 @@ describe("framing properties", () => {
     fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 20 }), options, fc.boolean(), (msgs, opts, crc) => {
       const encoded = msgs.map(([type, body]) => encodeMessage(type, body as never));
       const packet = encoded.length === 1 ? encoded[0]! : makeCompoundMessage(encoded);
-      const { messages, errors } = unpackMessages(openPacket(sealPacket(packet, opts, crc), opts));
-      assert.deepEqual(errors, []);
+      const { messages, drops } = unpackMessages(openPacket(sealPacket(packet, opts, crc), opts));
+      assert.deepEqual(drops, []);
       assert.deepEqual(messages, encoded);
     }), { numRuns: RUNS });
   });

@@ -347,7 +347,7 @@ describe("Lifeguard health in probes", () => {
     const d = await quietNode(c, "c", { probeTimeout: 10 });
     learn(a, b);
     learn(a, d);
-    learn(a, nobody("silent"), { vsn: Uint8Array.from([1, 5, 1, 1, 1, 1]) });
+    learn(a, nobody("silent"), { vsn: Uint8Array.from([1, 5, 1, 0, 0, 0]) });
     a.m.awareness.applyDelta(1);
     const start = c.clock.now();
     const probing = probeNode(a.m, { ...record(a, "silent") });
@@ -399,10 +399,11 @@ describe("Lifeguard health in probes", () => {
     const a = await quietNode(c, "a", PROBE);
     const b = await quietNode(c, "b", { probeTimeout: 10 });
     const d = await quietNode(c, "c", { probeTimeout: 10 });
-    const none = new Uint8Array(0);
-    learn(a, b, { vsn: none });
-    learn(a, d, { vsn: none });
-    learn(a, nobody("silent"), { vsn: none });
+    // Protocol 2 at most: no nacks (4), no TCP fallback (3).
+    const old = Uint8Array.from([1, 2, 2, 0, 0, 0]);
+    learn(a, b, { vsn: old });
+    learn(a, d, { vsn: old });
+    learn(a, nobody("silent"), { vsn: old });
     const streams = c.net.stats.streams;
     const took = await probeByName(c, a, "silent");
     assert.equal(took, PROBE.probeInterval);
@@ -693,7 +694,7 @@ describe("aliveNode()", () => {
     const text = new TextEncoder();
     aliveNode(m.m, alive("test", LOCALHOST, 7946, 1, { meta: text.encode("val1") }), null, false);
     events.take();
-    const vsn = Uint8Array.from([1, 5, 3, 0, 1, 1]);
+    const vsn = Uint8Array.from([1, 4, 3, 0, 0, 0]);
     aliveNode(m.m, alive("test", LOCALHOST, 7946, 2, { meta: text.encode("val2"), vsn }), null, false);
     const r = record(m, "test");
     assert.deepEqual(r.meta, text.encode("val2"));
@@ -810,20 +811,69 @@ describe("aliveNode()", () => {
     await c.shutdown();
   });
 
-  it("drops an alive whose protocol versions are impossible, and keeps none from a short Vsn", async () => {
+  it("drops an alive whose protocol versions are impossible, missing or incompatible, and counts why", async () => {
     const c = new TestCluster();
-    const m = await quietNode(c, "m");
+    const metrics = new RecordingMetrics();
+    const m = await quietNode(c, "m", { metrics });
     aliveNode(m.m, alive("zero", LOCALHOST, 1, 1, { vsn: new Uint8Array(6) }), null, false);
     aliveNode(m.m, alive("inverted", LOCALHOST, 2, 1, { vsn: Uint8Array.from([3, 2, 2, 0, 0, 0]) }), null, false);
     aliveNode(m.m, alive("nomax", LOCALHOST, 3, 1, { vsn: Uint8Array.from([1, 0, 1]) }), null, false);
-    assert.equal(m.m.nodeMap.has("zero"), false);
-    assert.equal(m.m.nodeMap.has("inverted"), false);
-    assert.equal(m.m.nodeMap.has("nomax"), false);
-    assert.equal(m.logger.find("warn", "protocol versions are wrong"), 3);
-    // Too short to check or to store: accepted, versions left at 0.
     aliveNode(m.m, alive("short", LOCALHOST, 4, 1, { vsn: Uint8Array.from([1, 5]) }), null, false);
-    assert.equal(stateIn(m.m, "short"), NodeState.Alive);
-    assert.equal(record(m, "short").pMax, 0);
+    aliveNode(m.m, alive("none", LOCALHOST, 5, 1, { vsn: new Uint8Array(0) }), null, false);
+    // Ordered, but a Go peer would refuse a push/pull holding them: our pCur 2 is outside [3, 5],
+    // their delegate version 1 outside our [0, 0], their pCur 6 beyond any Go's maximum.
+    aliveNode(m.m, alive("newer", LOCALHOST, 6, 1, { vsn: Uint8Array.from([3, 5, 3, 0, 0, 0]) }), null, false);
+    aliveNode(m.m, alive("delegate", LOCALHOST, 7, 1, { vsn: Uint8Array.from([1, 5, 2, 1, 1, 1]) }), null, false);
+    aliveNode(m.m, alive("six", LOCALHOST, 8, 1, { vsn: Uint8Array.from([1, 6, 6, 0, 0, 0]) }), null, false);
+    for (const name of ["zero", "inverted", "nomax", "short", "none", "newer", "delegate", "six"]) {
+      assert.equal(m.m.nodeMap.has(name), false, name);
+    }
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "vsn" }), 5);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "incompatible" }), 3);
+    // An update without versions is taken, keeping the record's versions (Go 0.6.0, #368).
+    aliveNode(m.m, alive("ok", LOCALHOST, 9, 1), null, false);
+    aliveNode(m.m, alive("ok", LOCALHOST, 9, 2, { vsn: Uint8Array.from([1, 5]), meta: Uint8Array.of(1) }), null, false);
+    assert.deepEqual(record(m, "ok").meta, Uint8Array.of(1));
+    assert.equal(record(m, "ok").pMax, 5);
+    await c.shutdown();
+  });
+
+  it("keeps records with empty or overlong names, odd addresses or oversized metadata out of the table", async () => {
+    const c = new TestCluster();
+    const metrics = new RecordingMetrics();
+    const m = await quietNode(c, "m", { metrics, metaMaxSize: 16 });
+    aliveNode(m.m, alive("", LOCALHOST, 1, 1), null, false);
+    aliveNode(m.m, alive("x".repeat(513), LOCALHOST, 1, 1), null, false);
+    aliveNode(m.m, alive("é".repeat(257), LOCALHOST, 1, 1), null, false);
+    aliveNode(m.m, alive("three", Uint8Array.of(127, 0, 0), 1, 1), null, false);
+    aliveNode(m.m, alive("nil", new Uint8Array(0), 1, 1), null, false);
+    aliveNode(m.m, alive("fat", LOCALHOST, 1, 1, { meta: new Uint8Array(17) }), null, false);
+    assert.deepEqual([...m.m.nodeMap.keys()], ["m"]);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "name" }), 3);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "addr" }), 2);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "meta" }), 1);
+    // At the bounds: 512 bytes of name, 16 of meta, an IPv6 address.
+    aliveNode(m.m, alive("y".repeat(512), LOCALHOST, 1, 1, { meta: new Uint8Array(16) }), null, false);
+    aliveNode(m.m, alive("v6", new Uint8Array(16).fill(1), 1, 1), null, false);
+    assert.equal(m.m.nodeMap.size, 3);
+    await c.shutdown();
+  });
+
+  it("refuses new names once the table holds maxNodes records, and takes them again after reaping", async () => {
+    const c = new TestCluster();
+    const metrics = new RecordingMetrics();
+    const m = await quietNode(c, "m", { metrics, maxNodes: 3, gossipToTheDeadTime: 100 });
+    for (let i = 1; i <= 4; i++) aliveNode(m.m, alive(`n${i}`, Uint8Array.of(127, 0, 0, i), 7946, 1), null, false);
+    assert.deepEqual([...m.m.nodeMap.keys()].sort(), ["m", "n1", "n2"]);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "table_full" }), 2);
+    // Known names still update.
+    aliveNode(m.m, alive("n1", Uint8Array.of(127, 0, 0, 1), 7946, 2, { meta: Uint8Array.of(7) }), null, false);
+    assert.deepEqual(record(m, "n1").meta, Uint8Array.of(7));
+    deadNode(m.m, { node: "n2", incarnation: 1, from: "m" });
+    await c.advance(200);
+    resetNodes(m.m);
+    aliveNode(m.m, alive("n4", Uint8Array.of(127, 0, 0, 4), 7946, 1), null, false);
+    assert.equal(stateIn(m.m, "n4"), NodeState.Alive);
     await c.shutdown();
   });
 
@@ -1109,7 +1159,7 @@ describe("mergeState()", () => {
       state,
       vsn: DEFAULT_VSN.slice(),
     });
-    mergeState(m.m, [
+    await mergeState(m.m, [
       rec("test1", 1, 2, NodeState.Alive),
       rec("test2", 2, 1, NodeState.Suspect),
       rec("test3", 3, 1, NodeState.Dead),
@@ -1132,7 +1182,7 @@ describe("mergeState()", () => {
     const m = await quietNode(c, "m", { events });
     aliveNode(m.m, alive("test", LOCALHOST, 7946, 1), null, false);
     events.take();
-    mergeState(m.m, [{
+    await mergeState(m.m, [{
       name: "test",
       addr: LOCALHOST,
       port: 7946,

@@ -18,6 +18,7 @@ import {
   streamLabelHeader,
 } from "../lib/stream.ts";
 import { decodePing } from "../lib/codec.ts";
+import { scanValue, type ValueScan } from "../lib/_msgpack.ts";
 import { wireOptions } from "./_wire.ts";
 
 const ping = fromHex("0082a44e6f6465a162a55365714e6f01");
@@ -164,5 +165,112 @@ describe("readStreamLabel()", () => {
     await assert.rejects(readStreamLabel(new StreamReader(ping), policy), LabelMismatchError);
     await assert.rejects(readStreamLabel(new StreamReader(fromHex("f400")), policy), DecodeError);
     await assert.rejects(readStreamLabel(new StreamReader(fromHex("f405616263")), policy), DecodeError);
+  });
+});
+
+describe("StreamReader under hostile input", () => {
+  /** A push/pull header whose one value is a huge array of small integers: every byte must be scanned. */
+  function hugeHeader(items: number): Uint8Array {
+    // {"X": [0, 0, … items zeros]}: array32, then one byte per item.
+    const head = Uint8Array.of(0x81, 0xa1, 0x58, 0xdd, items >>> 24, (items >>> 16) & 0xff, (items >>> 8) & 0xff, items & 0xff);
+    const all = new Uint8Array(head.length + items);
+    all.set(head);
+    return all;
+  }
+
+  /** Counts how many bytes the reader's scans looked at, through the chunks' reads. */
+  function counting(bytes: Uint8Array, size: number): ByteSource & { bytes: number } {
+    let pos = 0;
+    return {
+      bytes: 0,
+      read() {
+        if (pos >= bytes.length) return Promise.resolve(null);
+        const chunk = bytes.slice(pos, pos + size);
+        pos += size;
+        this.bytes += chunk.length;
+        return Promise.resolve(chunk);
+      },
+    };
+  }
+
+  it("scanValue() resumes where it stopped, so a value in many chunks is scanned once", () => {
+    // 64 KiB of small integers in 1 KiB steps: every call starts at the previous call's position.
+    const value = hugeHeader(64 * 1024);
+    const scan: ValueScan = { pos: 0, pending: 1 };
+    let looked = 0;
+    for (let end = 1024; ; end = Math.min(end + 1024, value.length)) {
+      const from = scan.pos;
+      const done = scanValue(value, scan, end);
+      assert.ok(scan.pos >= from && scan.pos <= end);
+      looked += scan.pos - from;
+      if (done) break;
+    }
+    assert.equal(scan.pos, value.length);
+    assert.equal(looked, value.length);
+  });
+
+  it("readValue() finds the end of a value spread over many chunks", async () => {
+    const value = hugeHeader(1024 * 1024);
+    const sr = new StreamReader(counting(value, 1024));
+    const r = await sr.readValue();
+    assert.equal(r.end - r.pos, value.length);
+    assert.equal(sr.consumed, value.length);
+  });
+
+  it("readValue() resumes a length prefix cut between two chunks", async () => {
+    const str = new Uint8Array(3 + 300);
+    str.set([0xda, 0x01, 0x2c]);
+    for (let size = 1; size <= 4; size++) {
+      const r = await new StreamReader(chunked(concat([str, ping]), size)).readValue();
+      assert.equal(r.end - r.pos, str.length, `chunks of ${size}`);
+    }
+  });
+
+  it("readExact() allocates nothing for bytes that never arrive", async () => {
+    // A header claiming 20 MiB, then a trickle, then the end: the reader fails having held only what came.
+    const trickle = new Uint8Array(1000);
+    const sr = new StreamReader(chunked(trickle, 10));
+    await assert.rejects(sr.readExact(20 * 1024 * 1024), DecodeError);
+    assert.equal(sr.consumed, 1000);
+  });
+
+  it("readExact() returns memory of its own, never a view into shared memory", async () => {
+    const bytes = Uint8Array.from({ length: 64 }, (_, i) => i);
+    for (const source of [bytes, chunked(bytes, 7)]) {
+      const sr = new StreamReader(source);
+      await sr.readByte();
+      const out = await sr.readExact(32);
+      assert.equal(out.byteOffset, 0);
+      assert.equal(out.buffer.byteLength, 32);
+      assert.deepEqual([...out], Array.from({ length: 32 }, (_, i) => i + 1));
+    }
+  });
+
+  it("readPushPull() refuses a header announcing more than maxNodes records before reading them", async () => {
+    const msg = encodePushPull({ join: false, nodes: [node(1), node(2), node(3)], userState: new Uint8Array(0) });
+    const source = counting(msg.subarray(1), 8);
+    await assert.rejects(readPushPull(new StreamReader(source), { maxNodes: 2 }), (err: DecodeError) => {
+      assert.equal(err.reason, "too_many_nodes");
+      return true;
+    });
+    assert.ok(source.bytes < 40, `${source.bytes} bytes read`);
+    const ok = await readPushPull(new StreamReader(msg.subarray(1)), { maxNodes: 3 });
+    assert.equal(ok.nodes.length, 3);
+  });
+
+  it("readPushPull() pauses between slices of records", async () => {
+    const nodes = Array.from({ length: 2500 }, (_, i) => node(i));
+    const msg = encodePushPull({ join: false, nodes, userState: Uint8Array.of(1, 2, 3) });
+    let pauses = 0;
+    const got = await readPushPull(new StreamReader(chunked(msg.subarray(1), 4096)), {
+      pause: () => {
+        pauses++;
+        return Promise.resolve();
+      },
+    });
+    assert.equal(got.nodes.length, 2500);
+    assert.equal(pauses, 2);
+    assert.deepEqual(got.userState, Uint8Array.of(1, 2, 3));
+    assert.equal(got.userState.buffer.byteLength, 3);
   });
 });

@@ -45,10 +45,22 @@ export const MAX_UDP_PAYLOAD_IPV6: number = 65_527;
 export const BIND_ATTEMPTS: number = 10;
 /** TCP keep-alive period, in milliseconds: Go's `net.Dialer` and listener default. */
 export const TCP_KEEPALIVE_MS: number = 15_000;
-/** Unread stream bytes above which a backend stops reading the socket (TCP flow control then slows the peer). */
-export const READ_HIGH_WATER: number = 1024 * 1024;
+/**
+ * Unread stream bytes above which a backend stops reading the socket (TCP flow
+ * control then slows the peer). Small, so a stream that memberlist does not
+ * read yet (one waiting for a slot) holds little memory.
+ */
+export const READ_HIGH_WATER: number = 256 * 1024;
 /** Unread stream bytes below which reading resumes. */
-export const READ_LOW_WATER: number = 256 * 1024;
+export const READ_LOW_WATER: number = 64 * 1024;
+/**
+ * Most bytes of datagrams waiting to be sent after a packet handler returns
+ * (Bun only, see `NetTransportImpl`); sends beyond it are dropped and counted
+ * in the log, as a kernel drops what overflows its send buffer.
+ */
+export const MAX_DEFERRED_SEND_BYTES: number = 2 * 1024 * 1024;
+/** How often, in ms, the transport logs how many sends it dropped for lack of room. */
+const DROPPED_SEND_LOG_INTERVAL = 10_000;
 
 // ---------------------------------------------------------------- options
 
@@ -1062,6 +1074,9 @@ class NetTransportImpl implements NetTransport {
   // inside a UDP receive callback to a socket of the same process starves timers.
   #dispatching = false;
   #deferred: DeferredSend[] = [];
+  #deferredBytes = 0;
+  #droppedSends = 0;
+  #droppedLoggedAt = -Infinity;
 
   constructor(opts: ResolvedNetTransportOptions, backend: NetBackend) {
     this.#opts = opts;
@@ -1142,6 +1157,11 @@ class NetTransportImpl implements NetTransport {
     // A copy (never Buffer's slice(), a view): the caller may reuse its buffer, and the runtime may send later.
     const send: DeferredSend = { socket, b: new Uint8Array(b), host, port: dest.port, addr: addr.addr };
     if (this.#dispatching) {
+      if (this.#deferredBytes + send.b.length > MAX_DEFERRED_SEND_BYTES) {
+        this.#droppedSends++;
+        return this.#opts.clock.now();
+      }
+      this.#deferredBytes += send.b.length;
       if (this.#deferred.push(send) === 1) this.#backend.defer(this.#flush);
     } else {
       this.#send(send);
@@ -1172,8 +1192,15 @@ class NetTransportImpl implements NetTransport {
   readonly #flush = (): void => {
     const queue = this.#deferred;
     this.#deferred = [];
+    this.#deferredBytes = 0;
     if (this.#closed) return;
     for (const d of queue) this.#send(d);
+    const now = this.#opts.clock.now();
+    if (this.#droppedSends > 0 && now - this.#droppedLoggedAt >= DROPPED_SEND_LOG_INTERVAL) {
+      this.#opts.logger.warn("Dropped packets: the send queue was full", { count: this.#droppedSends });
+      this.#droppedSends = 0;
+      this.#droppedLoggedAt = now;
+    }
   };
 
   dialTimeout(addr: Address, timeoutMs: number): Promise<Conn> {
@@ -1270,6 +1297,7 @@ class NetTransportImpl implements NetTransport {
     this.#closed = true;
     this.#handlers = null;
     this.#deferred = [];
+    this.#deferredBytes = 0;
     for (const pd of [...this.#dials]) pd.fail(transportClosed(pd.action));
     for (const conn of [...this.#conns]) conn.close();
     await closeQuietly([...this.#bound.listeners, ...this.#bound.sockets], this.#opts.logger);

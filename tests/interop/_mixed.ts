@@ -379,8 +379,8 @@ export class FaultTransport implements Transport {
     try {
       const plain = openPacket(datagram, wire);
       compressed = plain[0] === MessageType.Compress;
-      const { messages: leaves, errors } = unpackMessages(plain);
-      if (errors.length > 0) undecodable = true;
+      const { messages: leaves, drops } = unpackMessages(plain);
+      if (drops.length > 0) undecodable = true;
       for (const leaf of leaves) {
         try {
           messages.push(decodeMessage(leaf));
