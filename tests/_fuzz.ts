@@ -4,7 +4,7 @@
 // corpus: the spec's vectors, the vectors made by real Go (go_vectors.ts) and
 // what our own encoders write. The property is simple: every input is either
 // accepted or refused with one of the library's input errors, within bounds.
-import { concat, fromHex, Reader } from "../lib/_bytes.ts";
+import { concat, fromHex, Reader, Writer } from "../lib/_bytes.ts";
 import { lzwCompress, lzwDecompress } from "../lib/_lzw.ts";
 import {
   decodeMessage,
@@ -22,6 +22,7 @@ import {
   compressPayload,
   decodeCompoundMessage,
   makeCompoundMessage,
+  MAX_PACKET_DECOMPRESSED_BYTES,
   openPacket,
   sealPacket,
   unpackMessages,
@@ -38,6 +39,15 @@ import {
   StreamReader,
 } from "../lib/stream.ts";
 import { goVectors } from "./testdata/go_vectors.ts";
+import { Dice, packet, stream, writeValue } from "./_fuzz_grammar.ts";
+import { valueEnd } from "../lib/_msgpack.ts";
+import { VirtualClock } from "../lib/clock.ts";
+import { defaultLocalConfig } from "../lib/config.ts";
+import { silentLogger } from "../lib/logging.ts";
+import { Memberlist, memberlistState } from "../lib/memberlist.ts";
+import { ingestPacket } from "../lib/net.ts";
+import type { MemberlistState } from "../lib/state.ts";
+import { MockNetwork } from "../transports/mock.ts";
 import { wireOptions } from "./_wire.ts";
 
 /** What one fuzz run did. */
@@ -220,14 +230,118 @@ function receivePacket(msg: Uint8Array): number {
   return ok;
 }
 
+const STREAM_LIMIT = 1 << 22;
+
 async function receiveStream(random: RandomSource, bytes: Uint8Array, opts: WireOptions): Promise<void> {
-  const sr = new StreamReader(chunks(random, bytes), 1 << 22);
-  const label = await readStreamLabel(sr, opts);
-  const msg = await readStreamMessage(sr, opts, label);
-  if (msg === null) return;
-  if (msg.type === 6) await readPushPull(msg.body);
-  else if (msg.type === 8) await readUserMsg(msg.body);
-  else decodeMessage(concat([new Uint8Array([msg.type]), (await msg.body.readValue()).rest()]));
+  const sr = new StreamReader(chunks(random, bytes), STREAM_LIMIT);
+  try {
+    const label = await readStreamLabel(sr, opts);
+    const msg = await readStreamMessage(sr, opts, label);
+    if (msg === null) return;
+    if (msg.type === 6) {
+      const pp = await readPushPull(msg.body, { maxNodes: 64 });
+      invariant(pp.nodes.length <= 64, `push/pull of ${pp.nodes.length} records past maxNodes 64`);
+    } else if (msg.type === 8) await readUserMsg(msg.body);
+    else decodeMessage(concat([new Uint8Array([msg.type]), (await msg.body.readValue()).rest()]));
+  } finally {
+    // Whatever the bytes claimed, no more was taken from the stream than the limit allows.
+    invariant(sr.consumed <= STREAM_LIMIT, `stream read ${sr.consumed} bytes past its limit`);
+  }
+}
+
+/** A broken property: not an input error, so it is reported as a failure. */
+class InvariantError extends Error {}
+
+function invariant(ok: boolean, what: string): void {
+  if (!ok) throw new InvariantError(what);
+}
+
+/**
+ * The packet path under Go's shapes: one datagram yields at most 255 leaves,
+ * none of them compound or compressed, from at most 64 KiB of inflated bytes.
+ */
+function receiveGrammarPacket(msg: Uint8Array): number {
+  const { messages, drops } = unpackMessages(msg);
+  invariant(messages.length <= 255, `${messages.length} leaves from one packet`);
+  let bytes = 0;
+  for (const leaf of messages) {
+    invariant(leaf.length > 0 && leaf[0] !== 7 && leaf[0] !== 9, `leaf of type ${leaf[0]}`);
+    bytes += leaf.length;
+  }
+  invariant(bytes <= Math.max(msg.length, MAX_PACKET_DECOMPRESSED_BYTES), `${bytes} bytes of leaves`);
+  for (const d of drops) invariant(d.count > 0 && d.error instanceof DecodeError, "empty drop entry");
+  return receivePacket(msg);
+}
+
+/** The end of one msgpack value found in one piece and found chunk by chunk agree. */
+async function scanDifferential(random: RandomSource, bytes: Uint8Array): Promise<void> {
+  let whole: number | string;
+  try {
+    whole = valueEnd(bytes, 0);
+  } catch (err) {
+    whole = (err as Error).name;
+  }
+  let chunked: number | string;
+  try {
+    const r = await new StreamReader(chunks(random, bytes)).readValue();
+    chunked = r.end - r.pos;
+  } catch (err) {
+    chunked = (err as Error).name;
+    // Ending inside a value is what "needs more bytes" looks like on a stream.
+    if (whole === -1 && chunked === "DecodeError") chunked = -1;
+  }
+  invariant(whole === chunked, `valueEnd ${whole}, StreamReader ${chunked}`);
+}
+
+/**
+ * A node on the in-memory network that takes fuzzed datagrams through its real
+ * receive path (`ingestPacket`); after each, every record in its table must be
+ * one a Go peer would accept in a push/pull, and the table within maxNodes.
+ */
+class FuzzNode {
+  static readonly MAX_NODES = 64;
+  #ml: Memberlist | null = null;
+  #inputs = 0;
+
+  async state(): Promise<MemberlistState> {
+    if (this.#ml === null || this.#inputs++ >= 5000) {
+      await this.#ml?.shutdown();
+      const clock = new VirtualClock();
+      const net = new MockNetwork({ clock });
+      this.#ml = await Memberlist.create({
+        ...defaultLocalConfig(),
+        name: "fuzz",
+        transport: net.newTransport("fuzz"),
+        clock,
+        logger: silentLogger,
+        probeInterval: 0,
+        gossipInterval: 0,
+        pushPullInterval: 0,
+        reconnectInterval: 0,
+        maxNodes: FuzzNode.MAX_NODES,
+      });
+      this.#inputs = 0;
+    }
+    return memberlistState(this.#ml);
+  }
+
+  async close(): Promise<void> {
+    await this.#ml?.shutdown();
+  }
+}
+
+async function receiveAtNode(node: FuzzNode, datagram: Uint8Array): Promise<void> {
+  const m = await node.state();
+  ingestPacket(m, { buf: datagram, from: "127.0.0.1:9999", timestamp: 0 });
+  // The handoff queue drains in a microtask.
+  await Promise.resolve();
+  invariant(m.nodes.length <= FuzzNode.MAX_NODES, `${m.nodes.length} records past maxNodes`);
+  for (const r of m.nodes) {
+    invariant(r.name !== "" && new TextEncoder().encode(r.name).length <= 512, `record named "${r.name.slice(0, 20)}"`);
+    invariant(r.addr.length === 4 || r.addr.length === 16, `record address of ${r.addr.length} bytes`);
+    invariant(r.pMin >= 1 && r.pMin <= r.pCur && r.pCur <= r.pMax && r.dMin <= r.dCur && r.dCur <= r.dMax, `record versions of ${r.name}`);
+    invariant(r.pCur >= 1 && r.pCur <= 5 && r.dCur === 0, `record versions incompatible with the node's own`);
+  }
 }
 
 /**
@@ -238,23 +352,43 @@ async function receiveStream(random: RandomSource, bytes: Uint8Array, opts: Wire
  */
 export async function runFuzz(iterations: number, seed = 1): Promise<FuzzReport> {
   const random = createSeededRandom(seed);
+  const dice = new Dice(random);
   const corpus = buildCorpus();
   const all = [...corpus.messages, ...corpus.packets, ...corpus.streams, ...corpus.lzw];
   const report: FuzzReport = { iterations, accepted: 0, refused: 0, failures: [], ms: 0 };
+  const node = new FuzzNode();
   const started = performance.now();
-  const targets = SYNC_TARGETS.length + 2;
+  // Mutation targets, then the structure-aware ones (inputs built from the wire grammar).
+  const GRAMMAR = ["packet (grammar)", "stream (grammar)", "msgpack scan (grammar)", "node table (grammar)"];
+  const targets = SYNC_TARGETS.length + 2 + GRAMMAR.length;
   for (let i = 0; i < iterations; i++) {
     const t = i % targets;
-    const poolName = t < SYNC_TARGETS.length ? SYNC_TARGETS[t]!.pool : "streams";
-    const pool = corpus[poolName];
-    // One input in eight is pure noise; the rest are mutations.
-    const input = random() < 0.125
-      ? new Uint8Array(Math.floor(random() * 96)).map(() => Math.floor(random() * 256))
-      : mutate(random, pool[Math.floor(random() * pool.length)]!, all);
-    const name = t < SYNC_TARGETS.length ? SYNC_TARGETS[t]!.name : t === SYNC_TARGETS.length ? "stream (plain)" : "stream (encrypted, lax)";
+    const g = t - SYNC_TARGETS.length - 2;
+    let input: Uint8Array;
+    if (g >= 0) {
+      input = g === 0 || g === 3 ? packet(dice) : g === 1 ? stream(dice) : valueBytes(dice);
+      // A few of the grammar's inputs get a mutation on top, to break what it builds right.
+      if (dice.chance(0.2)) input = mutate(random, input, all);
+    } else {
+      const poolName = t < SYNC_TARGETS.length ? SYNC_TARGETS[t]!.pool : "streams";
+      const pool = corpus[poolName];
+      // One input in eight is pure noise; the rest are mutations.
+      input = random() < 0.125
+        ? new Uint8Array(Math.floor(random() * 96)).map(() => Math.floor(random() * 256))
+        : mutate(random, pool[Math.floor(random() * pool.length)]!, all);
+    }
+    const name = t < SYNC_TARGETS.length
+      ? SYNC_TARGETS[t]!.name
+      : g < 0
+      ? t === SYNC_TARGETS.length ? "stream (plain)" : "stream (encrypted, lax)"
+      : GRAMMAR[g]!;
     try {
       if (t < SYNC_TARGETS.length) SYNC_TARGETS[t]!.run(input);
-      else await receiveStream(random, input, t === SYNC_TARGETS.length ? PLAIN : LAX);
+      else if (g < 0) await receiveStream(random, input, t === SYNC_TARGETS.length ? PLAIN : LAX);
+      else if (g === 0) receiveGrammarPacket(input);
+      else if (g === 1) await receiveStream(random, input, PLAIN);
+      else if (g === 2) await scanDifferential(random, input);
+      else await receiveAtNode(node, input);
       report.accepted++;
     } catch (err) {
       if (isInputError(err)) report.refused++;
@@ -267,6 +401,14 @@ export async function runFuzz(iterations: number, seed = 1): Promise<FuzzReport>
       }
     }
   }
+  await node.close();
   report.ms = Math.round(performance.now() - started);
   return report;
+}
+
+/** One msgpack value of any shape, as bytes. */
+function valueBytes(d: Dice): Uint8Array {
+  const w = new Writer(64);
+  writeValue(d, w, 3);
+  return w.finish();
 }
