@@ -90,10 +90,12 @@ export class DropLog {
       labels = [...this.#opts.labels, { name: "reason", value: reason }];
       this.#labels.set(id, labels);
     }
-    try {
-      this.#opts.metrics.incrCounter(key, count, labels);
-    } catch {
-      // A broken sink must not break the receive path.
+    if (key.length > 0) {
+      try {
+        this.#opts.metrics.incrCounter(key, count, labels);
+      } catch {
+        // A broken sink must not break the receive path.
+      }
     }
     if (this.#closed) return;
     const w = this.#windows.get(id);
@@ -103,6 +105,19 @@ export class DropLog {
     }
     this.#log(level, message, count > 1 ? { ...fields, reason, count } : { ...fields, reason });
     this.#open(id, { key, reason, level, suppressed: 0, timer: null });
+  }
+
+  /**
+   * Logs an event the input can trigger at will (a refutation, say) at the
+   * same bounded rate as refusals, without counting it.
+   *
+   * @param kind Events of one kind share a window.
+   * @param level The level to log at.
+   * @param message The log line, when this one is logged.
+   * @param fields Its fields.
+   */
+  note(kind: string, level: DropLevel, message: string, fields?: LogFields): void {
+    this.drop([], kind, level, message, fields);
   }
 
   #open(id: string, w: Window): void {
@@ -117,8 +132,9 @@ export class DropLog {
   }
 
   #summarize(w: Window): void {
-    this.#log(w.level, `Suppressed ${w.suppressed} more log lines of refused input in the last ${this.#interval / 1000} s`, {
-      metric: w.key.join("."),
+    const what = w.key.length > 0 ? "log lines of refused input" : `"${w.reason}" log lines`;
+    this.#log(w.level, `Suppressed ${w.suppressed} more ${what} in the last ${this.#interval / 1000} s`, {
+      ...(w.key.length > 0 ? { metric: w.key.join(".") } : {}),
       reason: w.reason,
       count: w.suppressed,
     });

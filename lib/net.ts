@@ -275,7 +275,7 @@ function handlePing(m: MemberlistState, msg: Uint8Array, from: string): void {
   try {
     sendMsg(m, to, encodeMessage(MessageType.AckResp, ack), isMemberAt(m, to));
   } catch (err) {
-    log(m, "error", "Failed to send ack", { to: to.addr, error: err });
+    m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send ack", { to: to.addr, error: err });
   }
 }
 
@@ -329,7 +329,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     try {
       sendMsg(m, requester, encodeMessage(MessageType.AckResp, { seqNo: ind.seqNo, payload: null }), gossipToRequester);
     } catch (err) {
-      log(m, "error", "Failed to forward ack", { to: requester.addr, error: err });
+      m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to forward ack", { to: requester.addr, error: err });
     }
   }, m.config.probeTimeout, finish);
 
@@ -337,7 +337,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
   try {
     sendMsg(m, target, encodeMessage(MessageType.Ping, ping), isMemberAt(m, target));
   } catch (err) {
-    log(m, "error", "Failed to send indirect ping", { to: target.addr, error: err });
+    m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send indirect ping", { to: target.addr, error: err });
   }
 
   if (ind.nack) {
@@ -346,7 +346,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
       try {
         sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), gossipToRequester);
       } catch (err) {
-        log(m, "error", "Failed to send nack", { to: requester.addr, error: err });
+        m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send nack", { to: requester.addr, error: err });
       }
     }, m.config.probeTimeout);
   }
@@ -435,7 +435,10 @@ function readStream(m: MemberlistState, sr: StreamReader, label: Uint8Array): Re
   return readStreamMessage(sr, m.wire, label, (len) => {
     m.config.metrics.addSample(["memberlist", "size", "remote"], len, m.metricLabels);
     if (len > Math.floor(0.6 * MAX_PUSH_STATE_BYTES)) {
-      log(m, "warn", "Remote node state size is close to the limit", { size: len, limit: MAX_PUSH_STATE_BYTES });
+      m.drops.note("state_size", "warn", "Remote node state size is close to the limit", {
+        size: len,
+        limit: MAX_PUSH_STATE_BYTES,
+      });
     }
   });
 }

@@ -990,7 +990,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   if (a.vsn.length >= 3) {
     const [pMin, pMax] = [a.vsn[0]!, a.vsn[1]!];
     if (pMin === 0 || pMax === 0 || pMin > pMax) {
-      log(m, "warn", "Ignoring an alive message because protocol versions are wrong", {
+      m.drops.drop(NODE_REJECTED, "vsn", "warn", "Ignoring an alive message because protocol versions are wrong", {
         node: a.node,
         vsn: [...a.vsn],
       });
@@ -1001,7 +1001,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   const ad = c.alive;
   if (ad?.notifyAlive !== undefined) {
     if (a.vsn.length < 6) {
-      log(m, "warn", "Ignoring alive message because Vsn is not present", { node: a.node });
+      m.drops.drop(NODE_REJECTED, "vsn", "warn", "Ignoring alive message because Vsn is not present", { node: a.node });
       return;
     }
     const ip = formatIP(a.addr);
@@ -1018,7 +1018,10 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
     try {
       ad.notifyAlive(peer);
     } catch (err) {
-      log(m, "warn", "Ignoring alive message: the alive delegate refused it", { node: a.node, error: err });
+      m.drops.drop(NODE_REJECTED, "delegate", "warn", "Ignoring alive message: the alive delegate refused it", {
+        node: a.node,
+        error: err,
+      });
       return;
     }
   }
@@ -1059,7 +1062,10 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
     m.nodes[offset] = state;
   } else if (!bytesEqual(state.addr, a.addr) || state.port !== a.port) {
     if (!ipAllowed(c, a.addr)) {
-      log(m, "warn", "Rejected IP update: address not allowed", { node: a.node, addr: formatIP(a.addr) });
+      m.drops.drop(NODE_REJECTED, "cidr", "warn", "Rejected IP update: address not allowed", {
+        node: a.node,
+        addr: formatIP(a.addr),
+      });
       return;
     }
     const canReclaim = c.deadNodeReclaimTime > 0 && c.clock.now() - state.stateChange > c.deadNodeReclaimTime;
@@ -1071,7 +1077,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
       });
       updatesNode = true;
     } else {
-      log(m, "error", "Conflicting address for node", {
+      m.drops.drop(NODE_REJECTED, "conflict", "error", "Conflicting address for node", {
         node: state.name,
         mine: joinHostPort(state.ip, state.port),
         theirs: joinHostPort(formatIP(a.addr), a.port),
@@ -1110,7 +1116,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
       return;
     }
     refute(m, state, a.incarnation);
-    log(m, "warn", "Refuting an alive message", { node: a.node });
+    m.drops.note("refute_alive", "warn", "Refuting an alive message", { node: a.node });
   } else {
     broadcast(m, a.node, encodeMessage(MessageType.Alive, a), notify);
     if (a.vsn.length >= 6) setVersions(state, a.vsn);
@@ -1201,7 +1207,7 @@ export function suspectNode(m: MemberlistState, s: Suspect): void {
 
   if (state.name === c.name) {
     refute(m, state, s.incarnation);
-    log(m, "warn", "Refuting a suspect message", { from: s.from });
+    m.drops.note("refute_suspect", "warn", "Refuting a suspect message", { from: s.from });
     return;
   }
   broadcast(m, s.node, encodeMessage(MessageType.Suspect, s));
@@ -1253,7 +1259,7 @@ export function deadNode(m: MemberlistState, d: Dead): void {
   if (state.name === c.name) {
     if (!m.leaving) {
       refute(m, state, d.incarnation);
-      log(m, "warn", "Refuting a dead message", { from: d.from });
+      m.drops.note("refute_dead", "warn", "Refuting a dead message", { from: d.from });
       return;
     }
     broadcast(m, d.node, encodeMessage(MessageType.Dead, d), () => m.leaveNotify?.());

@@ -901,7 +901,8 @@ describe("aliveNode()", () => {
 
   it("refuses to create or re-address a node outside cidrsAllowed", async () => {
     const c = new TestCluster();
-    const m = await quietNode(c, "m", { cidrsAllowed: ["127.0.0.0/8"], deadNodeReclaimTime: 1 });
+    const metrics = new RecordingMetrics();
+    const m = await quietNode(c, "m", { cidrsAllowed: ["127.0.0.0/8"], deadNodeReclaimTime: 1, metrics });
     aliveNode(m.m, alive("outside", Uint8Array.of(10, 0, 0, 1), 1, 1), null, false);
     assert.equal(m.m.nodeMap.has("outside"), false);
     aliveNode(m.m, alive("inside", Uint8Array.of(127, 0, 0, 9), 1, 1), null, false);
@@ -909,7 +910,8 @@ describe("aliveNode()", () => {
     aliveNode(m.m, alive("inside", Uint8Array.of(10, 0, 0, 9), 1, 2), null, false);
     assert.equal(stateIn(m.m, "inside"), NodeState.Left);
     assert.equal(record(m, "inside").ip, "127.0.0.9");
-    assert.equal(m.logger.find("warn", "not allowed"), 2);
+    assert.equal(m.logger.find("warn", "Rejected node: address not allowed"), 1);
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "cidr" }), 2);
     await c.shutdown();
   });
 });

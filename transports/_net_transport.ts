@@ -21,6 +21,8 @@
 import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
 import type { ResolvedConfig } from "../lib/config.ts";
 import { defaultLogger, type Logger } from "../lib/logging.ts";
+import { noopMetrics } from "../lib/metrics.ts";
+import { DropLog } from "../lib/_drops.ts";
 import { joinHostPort, splitHostPort } from "../lib/node.ts";
 import type { Address, AdvertiseAddress, Conn, Transport, TransportHandlers } from "../lib/transport.ts";
 import { formatIP, ipTo4, parseIP } from "../lib/_ip.ts";
@@ -55,12 +57,11 @@ export const READ_HIGH_WATER: number = 256 * 1024;
 export const READ_LOW_WATER: number = 64 * 1024;
 /**
  * Most bytes of datagrams waiting to be sent after a packet handler returns
- * (Bun only, see `NetTransportImpl`); sends beyond it are dropped and counted
- * in the log, as a kernel drops what overflows its send buffer.
+ * (Bun only, see `NetTransportImpl`); sends beyond it are dropped (and logged
+ * at a bounded rate), as a kernel drops what overflows its send buffer.
  */
 export const MAX_DEFERRED_SEND_BYTES: number = 2 * 1024 * 1024;
-/** How often, in ms, the transport logs how many sends it dropped for lack of room. */
-const DROPPED_SEND_LOG_INTERVAL = 10_000;
+
 
 // ---------------------------------------------------------------- options
 
@@ -1058,6 +1059,12 @@ interface DeferredSend {
   addr: string;
 }
 
+// Failed sends (per error code) and empty datagrams are logged at a bounded rate; the
+// counters go nowhere, as a transport has no metrics.
+const SEND_FAILED: readonly string[] = ["memberlist", "udp", "send_failed"];
+const UDP_TOO_SHORT: readonly string[] = ["memberlist", "udp", "too_short"];
+const SEND_QUEUE_FULL: readonly string[] = ["memberlist", "udp", "send_queue_full"];
+
 // Codes of send failures that only say the peer is gone (Bun reports ICMP refusals): logged at debug.
 const PEER_GONE = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
 
@@ -1075,12 +1082,14 @@ class NetTransportImpl implements NetTransport {
   #dispatching = false;
   #deferred: DeferredSend[] = [];
   #deferredBytes = 0;
-  #droppedSends = 0;
-  #droppedLoggedAt = -Infinity;
+  // Log lines that input can trigger at will (failed sends to addresses strangers named,
+  // empty datagrams, a full send queue), at a bounded rate.
+  readonly #logs: DropLog;
 
   constructor(opts: ResolvedNetTransportOptions, backend: NetBackend) {
     this.#opts = opts;
     this.#backend = backend;
+    this.#logs = new DropLog({ clock: opts.clock, logger: opts.logger, metrics: noopMetrics, labels: [] });
   }
 
   async bind(): Promise<void> {
@@ -1158,7 +1167,7 @@ class NetTransportImpl implements NetTransport {
     const send: DeferredSend = { socket, b: new Uint8Array(b), host, port: dest.port, addr: addr.addr };
     if (this.#dispatching) {
       if (this.#deferredBytes + send.b.length > MAX_DEFERRED_SEND_BYTES) {
-        this.#droppedSends++;
+        this.#logs.drop(SEND_QUEUE_FULL, "queue_full", "warn", "Dropped packet: the send queue is full", { to: addr.addr });
         return this.#opts.clock.now();
       }
       this.#deferredBytes += send.b.length;
@@ -1182,8 +1191,8 @@ class NetTransportImpl implements NetTransport {
     d.socket.send(d.b, d.host, d.port, (err) => {
       if (this.#closed) return;
       const code = errorCode(err);
-      const level = PEER_GONE.has(code) ? "debug" : "warn";
-      this.#opts.logger[level](`Failed to send packet to "${d.addr}"`, {
+      // Rate-limited: the address may be one a stranger asked us to answer at.
+      this.#logs.drop(SEND_FAILED, code, PEER_GONE.has(code) ? "debug" : "warn", `Failed to send packet to "${d.addr}"`, {
         error: toNetError(err, `send to "${d.addr}"`).message,
       });
     });
@@ -1195,12 +1204,6 @@ class NetTransportImpl implements NetTransport {
     this.#deferredBytes = 0;
     if (this.#closed) return;
     for (const d of queue) this.#send(d);
-    const now = this.#opts.clock.now();
-    if (this.#droppedSends > 0 && now - this.#droppedLoggedAt >= DROPPED_SEND_LOG_INTERVAL) {
-      this.#opts.logger.warn("Dropped packets: the send queue was full", { count: this.#droppedSends });
-      this.#droppedSends = 0;
-      this.#droppedLoggedAt = now;
-    }
   };
 
   dialTimeout(addr: Address, timeoutMs: number): Promise<Conn> {
@@ -1259,8 +1262,8 @@ class NetTransportImpl implements NetTransport {
       const timestamp = this.#opts.clock.now();
       const from = formatAddress(host, port);
       if (buf.length < 1) {
-        // Go udpListen: a datagram must hold at least one byte.
-        this.#opts.logger.error(`UDP packet too short (0 bytes) from "${from}"`);
+        // Go udpListen: a datagram must hold at least one byte (logged here at a bounded rate).
+        this.#logs.drop(UDP_TOO_SHORT, "too_short", "error", `UDP packet too short (0 bytes) from "${from}"`);
         return;
       }
       this.#dispatching = true;
@@ -1298,6 +1301,7 @@ class NetTransportImpl implements NetTransport {
     this.#handlers = null;
     this.#deferred = [];
     this.#deferredBytes = 0;
+    this.#logs.close();
     for (const pd of [...this.#dials]) pd.fail(transportClosed(pd.action));
     for (const conn of [...this.#conns]) conn.close();
     await closeQuietly([...this.#bound.listeners, ...this.#bound.sockets], this.#opts.logger);
