@@ -622,7 +622,7 @@ export interface Config {
    * announces more records is refused before it is read. Bounds what forged
    * alive messages or push/pulls can make a node keep and probe. Raise it for
    * clusters larger than the default; Go has no limit but refuses push/pulls of
-   * more than 1,048,576 records (since 0.5.x, #357).
+   * more than 1,048,576 records (since v0.6.0, #357).
    *
    * @default {100000}
    */

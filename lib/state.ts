@@ -1154,7 +1154,7 @@ export const MAX_NODE_NAME_BYTES = 512;
  * versions of the live ones, this node among them): for a new record they must
  * be present (6 bytes), ordered (`min <= cur <= max`), and compatible both
  * ways with this node's own ranges. An update without version bytes keeps the
- * record's versions (Go 0.6.0 treats fewer than 6 bytes as absent, #368).
+ * record's versions (Go treats fewer than 6 bytes as absent since #368, after v0.6.0).
  */
 function refuseAlive(m: MemberlistState, a: Alive, isNew: boolean): [string, string] | null {
   const c = m.config;

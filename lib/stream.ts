@@ -410,7 +410,7 @@ export async function readStreamMessage(
       const why = err instanceof Error ? err.message : String(err);
       throw new DecodeError(`Cannot decompress stream message: ${why}`, { reason: "compress", cause: err });
     }
-    // Go 0.6.0 refuses this too (#369); 0.2.2 panics on it.
+    // Go refuses this too since #369 (after v0.6.0); 0.2.2 panics on it.
     if (inner.length === 0) throw new DecodeError("Cannot read stream: decompressed message is empty", { reason: "compress" });
     type = inner[0]!;
     body = new StreamReader(inner.subarray(1));

@@ -47,7 +47,7 @@ import {
 } from "../lib/codec.ts";
 import { Keyring } from "../lib/keyring.ts";
 import { encodeLabel } from "../lib/label.ts";
-import { MAX_PUSH_PULL_REQUESTS, rawSendMsgPacket, sendPingAndWaitForAck } from "../lib/net.ts";
+import { MAX_PUSH_PULL_REQUESTS, MAX_RELAYED_PROBES, rawSendMsgPacket, sendPingAndWaitForAck } from "../lib/net.ts";
 import { NodeState } from "../lib/node.ts";
 import { compressPayload, makeCompoundMessage, sealPacket, type WireOptions } from "../lib/packet.ts";
 import { aliveNode, mergeState, type NodeRecord, probeNode } from "../lib/state.ts";
@@ -243,6 +243,39 @@ describe("indirect pings", () => {
     );
     await c.advance(500);
     assert.deepEqual(raw.messages(), [{ type: T.AckResp, body: { seqNo: 7, payload: null } }]);
+    await c.shutdown();
+  });
+
+  it("a relay acts on one indirect ping per datagram, and on at most MAX_RELAYED_PROBES at once", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const metrics = new RecordingMetrics();
+    const relay = await quietNode(c, "relay", { probeTimeout: 50, enableCompression: false, metrics });
+    const raw = rawPeer(c);
+    const victim = rawPeer(c, "victim");
+    const request = (seqNo: number) =>
+      encodeMessage(T.IndirectPing, {
+        seqNo,
+        target: victim.ip,
+        port: victim.port,
+        node: "victim",
+        nack: true,
+        sourceAddr: victim.ip,
+        sourcePort: victim.port,
+        sourceNode: "",
+      });
+    // 255 requests in one datagram, all naming the victim: one ping and one nack reach it.
+    raw.send(to(relay), makeCompoundMessage(Array.from({ length: 255 }, (_, i) => request(i))));
+    await c.advance(100);
+    assert.deepEqual(victim.messages().map((msg) => msg.type), [T.Ping, T.NackResp]);
+    assert.equal(metrics.counter("memberlist.udp.dropped", { reason: "extra_probe" }), 254);
+    assert.equal(relay.m.relayedProbes, 0);
+    // One datagram each: beyond MAX_RELAYED_PROBES in flight, requests are dropped until some end.
+    for (let i = 0; i < MAX_RELAYED_PROBES + 5; i++) raw.send(to(relay), request(1000 + i));
+    await c.advance(2);
+    assert.equal(relay.m.relayedProbes, MAX_RELAYED_PROBES);
+    assert.equal(metrics.counter("memberlist.udp.dropped", { reason: "relay_busy" }), 5);
+    await c.advance(100);
+    assert.equal(relay.m.relayedProbes, 0);
     await c.shutdown();
   });
 

@@ -830,7 +830,7 @@ describe("aliveNode()", () => {
     }
     assert.equal(metrics.counter("memberlist.node.rejected", { reason: "vsn" }), 5);
     assert.equal(metrics.counter("memberlist.node.rejected", { reason: "incompatible" }), 3);
-    // An update without versions is taken, keeping the record's versions (Go 0.6.0, #368).
+    // An update without versions is taken, keeping the record's versions (Go #368, after v0.6.0).
     aliveNode(m.m, alive("ok", LOCALHOST, 9, 1), null, false);
     aliveNode(m.m, alive("ok", LOCALHOST, 9, 2, { vsn: Uint8Array.from([1, 5]), meta: Uint8Array.of(1) }), null, false);
     assert.deepEqual(record(m, "ok").meta, Uint8Array.of(1));

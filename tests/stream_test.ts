@@ -2,8 +2,16 @@
 // incremental reading of msgpack values (spec §3), against the spec's vectors.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { concat, fromHex, toHex } from "../lib/_bytes.ts";
-import { encodeMessage, encodePushPull, encodeUserStreamMessage, type PushNodeState } from "../lib/codec.ts";
+import { concat, fromHex, toHex, Writer } from "../lib/_bytes.ts";
+import {
+  encodeMessage,
+  encodePushPull,
+  encodePushPullHeader,
+  encodeUserMsgHeader,
+  encodeUserStreamMessage,
+  type PushNodeState,
+} from "../lib/codec.ts";
+import { compressPayload, unpackMessages } from "../lib/packet.ts";
 import { DecodeError, DecryptError, LabelMismatchError } from "../lib/errors.ts";
 import { Keyring } from "../lib/keyring.ts";
 import { encodeLabel } from "../lib/label.ts";
@@ -272,5 +280,51 @@ describe("StreamReader under hostile input", () => {
     assert.equal(pauses, 2);
     assert.deepEqual(got.userState, Uint8Array.of(1, 2, 3));
     assert.equal(got.userState.buffer.byteLength, 3);
+  });
+});
+
+// Go's receiver caps, added in v0.6.0 (#357) and on its master branch since (#361, #363, #368, #369),
+// each checked the way Go's change checks it.
+describe("Go's receiver caps", () => {
+  const pushPullHeader = (nodes: number, userStateLen: number) => {
+    const w = new Writer(32);
+    w.u8(6);
+    encodePushPullHeader(w, { nodes, userStateLen, join: false });
+    return w.finish();
+  };
+
+  it("#357: a push/pull header with a node count or user state length out of range is refused before anything is read", async () => {
+    for (const [nodes, len] of [[1024 * 1024 + 1, 0], [0, 20 * 1024 * 1024 + 1]]) {
+      const msg = await readStreamMessage(new StreamReader(pushPullHeader(nodes!, len!)), wireOptions(), new Uint8Array());
+      await assert.rejects(readPushPull(msg!.body), (err: DecodeError) => err.reason === "too_large");
+    }
+    // At Go's bounds, the header passes; the stream then ends where records should be.
+    const atBound = await readStreamMessage(new StreamReader(pushPullHeader(1024 * 1024, 0)), wireOptions(), new Uint8Array());
+    await assert.rejects(readPushPull(atBound!.body), (err: DecodeError) => err.reason === "malformed");
+  });
+
+  it("#361: a stream user message longer than 20 MiB is refused before its bytes are read", async () => {
+    const w = new Writer(32);
+    w.u8(8);
+    encodeUserMsgHeader(w, { userMsgLen: 20 * 1024 * 1024 + 1 });
+    const msg = await readStreamMessage(new StreamReader(w.finish()), wireOptions(), new Uint8Array());
+    await assert.rejects(readUserMsg(msg!.body), (err: DecodeError) => err.reason === "too_large");
+  });
+
+  it("#363: a compressed stream message inflates to at most 40 MiB; a packet to at most 64 KiB", async () => {
+    const bomb = compressPayload(new Uint8Array(40 * 1024 * 1024 + 1).fill(8));
+    await assert.rejects(
+      readStreamMessage(new StreamReader(bomb), wireOptions(), new Uint8Array()),
+      (err: DecodeError) => err.reason === "compress",
+    );
+    assert.equal(unpackMessages(compressPayload(new Uint8Array(65537).fill(8))).drops[0]!.error.reason, "compress");
+  });
+
+  it("#369: a compressed stream message that inflates to nothing is refused", async () => {
+    const empty = compressPayload(new Uint8Array(0));
+    await assert.rejects(
+      readStreamMessage(new StreamReader(empty), wireOptions(), new Uint8Array()),
+      (err: DecodeError) => err.reason === "compress" && /empty/.test(err.message),
+    );
   });
 });
