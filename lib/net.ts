@@ -295,7 +295,9 @@ function isMemberAt(m: MemberlistState, a: Address): boolean {
 /**
  * Probes a node for a peer (Go `handleIndirectPing`, spec §9.3): ping it with
  * our own sequence number, relay its ack, and nack after `probeTimeout` when
- * asked to. At most {@linkcode MAX_RELAYED_PROBES} run at once.
+ * asked to. At most {@linkcode MAX_RELAYED_PROBES} run at once. Unlike Go, no
+ * gossip rides on these packets: whoever asks, a request costs this node two
+ * small datagrams, never full packets sent to addresses the request names.
  */
 function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): void {
   const ind = decodeIndirectPingReq(new Reader(msg, 1));
@@ -313,7 +315,6 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     sourceNode: m.config.name,
   };
   const requester: Address = { addr: replyAddress(ind, from), name: ind.sourceNode };
-  const gossipToRequester = isMemberAt(m, requester);
 
   m.relayedProbes++;
   let finished = false;
@@ -327,7 +328,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     nackTimer?.cancel();
     finish();
     try {
-      sendMsg(m, requester, encodeMessage(MessageType.AckResp, { seqNo: ind.seqNo, payload: null }), gossipToRequester);
+      sendMsg(m, requester, encodeMessage(MessageType.AckResp, { seqNo: ind.seqNo, payload: null }), false);
     } catch (err) {
       m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to forward ack", { to: requester.addr, error: err });
     }
@@ -335,7 +336,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
 
   const target: Address = { addr: joinHostPort(formatIP(ind.target), ind.port), name: ind.node };
   try {
-    sendMsg(m, target, encodeMessage(MessageType.Ping, ping), isMemberAt(m, target));
+    sendMsg(m, target, encodeMessage(MessageType.Ping, ping), false);
   } catch (err) {
     m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send indirect ping", { to: target.addr, error: err });
   }
@@ -344,7 +345,7 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     nackTimer = m.config.clock.setTimeout(() => {
       if (m.shutdown) return;
       try {
-        sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), gossipToRequester);
+        sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), false);
       } catch (err) {
         m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send nack", { to: requester.addr, error: err });
       }
