@@ -30,6 +30,16 @@
  * await Promise.all([a.shutdown(), b.shutdown()]);
  * ```
  *
+ * The main entry is the API an application uses. Around it:
+ *
+ * | subpath | what |
+ * | --- | --- |
+ * | `@gossip/memberlist/http` | a web-standard `(Request) => Response` handler: members, health, events (SSE), Prometheus `/metrics`, a live status page |
+ * | `@gossip/memberlist/agent` | the `memberlist` agent and CLI, and graceful leave on SIGTERM/SIGINT on every runtime |
+ * | `@gossip/memberlist/transports` (`/deno`, `/bun`, `/node`, `/mock`) | the UDP/TCP backends and the in-memory network |
+ * | `@gossip/memberlist/testing` | a virtual clock, a seeded random source, the default-transport hook |
+ * | `@gossip/memberlist/wire` | the framing layers (encryption, labels, version arrays) for tools and custom transports |
+ *
  * @module
  */
 import { setDefaultTransportFactory } from "./lib/memberlist.ts";
@@ -53,20 +63,24 @@ export {
   NodeEvent,
   type NodeEventListener,
   type NodeEventListenerOptions,
+  type NodeEventsOptions,
   type NodeEventType,
-  setDefaultTransportFactory,
-  type TransportFactory,
 } from "./lib/memberlist.ts";
-export { joinHostPort, type Node, NodeState, splitHostPort } from "./lib/node.ts";
 export {
-  buildVsnArray,
+  joinHostPort,
+  type Node,
+  type NodeJSON,
+  NodeState,
+  type NodeStateName,
+  nodeStateName,
+  nodeToJSON,
+  splitHostPort,
+} from "./lib/node.ts";
+export {
   type Config,
   defaultLANConfig,
   defaultLocalConfig,
   defaultWANConfig,
-  encryptionEnabled,
-  ipAllowed,
-  ipMustBeChecked,
   type IPNet,
   META_MAX_SIZE,
   PROTOCOL_VERSION_2_COMPATIBLE,
@@ -92,36 +106,29 @@ export {
   TransportClosedError,
 } from "./lib/errors.ts";
 export { Keyring, validateKey } from "./lib/keyring.ts";
-export {
-  decryptPayload,
-  ENCRYPTION_VERSION_MAX,
-  encryptedLength,
-  encryptOverhead,
-  encryptPayload,
-  type EncryptionVersion,
-} from "./lib/security.ts";
-export {
-  addLabelHeaderToPacket,
-  checkLabel,
-  encodeLabel,
-  LABEL_MAX_SIZE,
-  type LabelledPacket,
-  labelOverhead,
-  type LabelPolicy,
-  removeLabelHeaderFromPacket,
-} from "./lib/label.ts";
+export type { EncryptionVersion } from "./lib/security.ts";
 export {
   type Broadcast,
+  type BroadcastShare,
   type NamedBroadcast,
   type QueuedBroadcast,
   TransmitLimitedQueue,
   type TransmitLimitedQueueOptions,
   type UniqueBroadcast,
 } from "./lib/queue.ts";
-export { type Clock, sleep, systemClock, type TimerHandle, VirtualClock, type VirtualClockOptions } from "./lib/clock.ts";
-export { createSeededRandom, defaultRandom, type RandomSource } from "./lib/random.ts";
-export { defaultLogger, type LogFields, type Logger, silentLogger } from "./lib/logging.ts";
+export { type Clock, systemClock, type TimerHandle } from "./lib/clock.ts";
+export { defaultRandom, type RandomSource } from "./lib/random.ts";
+export {
+  defaultLogger,
+  type LogFields,
+  type Logger,
+  type PinoLike,
+  pinoLogger,
+  silentLogger,
+} from "./lib/logging.ts";
 export { type MetricLabel, type Metrics, noopMetrics } from "./lib/metrics.ts";
+export { PrometheusMetrics, type PrometheusMetricsOptions } from "./lib/prometheus.ts";
+export { decodeTags, encodeTags } from "./lib/tags.ts";
 export type {
   Address,
   AdvertiseAddress,

@@ -69,7 +69,7 @@ export const systemClock: Clock = {
  *
  * @example Usage
  * ```ts
- * import { sleep, VirtualClock } from "@gossip/memberlist";
+ * import { sleep, VirtualClock } from "@gossip/memberlist/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new VirtualClock();
@@ -124,7 +124,7 @@ interface VirtualTimer {
  *
  * @example Usage
  * ```ts
- * import { VirtualClock } from "@gossip/memberlist";
+ * import { VirtualClock } from "@gossip/memberlist/testing";
  * import assert from "node:assert/strict";
  *
  * const clock = new VirtualClock();

@@ -894,6 +894,38 @@ export function defaultLocalConfig(): Config {
 /** Every field of {@linkcode Config}, in declaration order. */
 const CONFIG_KEYS: readonly (keyof Config)[] = Object.keys(lanConfig("")) as (keyof Config)[];
 
+/** The fields a {@linkcode ResolvedConfig} adds: passing one back to `validateConfig` is fine. */
+const DERIVED_KEYS: readonly string[] = ["cidrs", "labelBytes", "encryptionVersion", "vsn"];
+
+/** Levenshtein distance, case-insensitive (config keys are short). */
+function editDistance(a: string, b: string): number {
+  a = a.toLowerCase();
+  b = b.toLowerCase();
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Rejects a key that is not a config field, naming the closest one. */
+function checkKnownKeys(given: Record<string, unknown>): void {
+  for (const key of Object.keys(given)) {
+    if ((CONFIG_KEYS as readonly string[]).includes(key) || DERIVED_KEYS.includes(key)) continue;
+    let best = CONFIG_KEYS[0]!;
+    let bestDistance = Infinity;
+    for (const known of CONFIG_KEYS) {
+      const d = editDistance(key, known);
+      if (d < bestDistance) [best, bestDistance] = [known, d];
+    }
+    throw new TypeError(`Invalid config "${key}": not a configuration field: did you mean "${best}"?`);
+  }
+}
+
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
@@ -1026,7 +1058,8 @@ function checkDelegate<T>(field: string, value: unknown): T | null {
  *
  * @example Usage
  * ```ts
- * import { buildVsnArray, defaultLANConfig } from "@gossip/memberlist";
+ * import { defaultLANConfig } from "@gossip/memberlist";
+ * import { buildVsnArray } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(buildVsnArray(defaultLANConfig()), new Uint8Array([1, 5, 2, 0, 0, 0]));
@@ -1054,8 +1087,9 @@ export function buildVsnArray(
  * way to find configuration errors early.
  *
  * Fields missing from `partial` (or `undefined`) come from
- * {@linkcode defaultLANConfig}; fields that are not configuration fields are
- * ignored. Each field is then checked for type and range, and the result gets:
+ * {@linkcode defaultLANConfig}; a key that is not a configuration field is an
+ * error that names the closest field (a misspelled `probeIntervall` would
+ * otherwise be silently ignored). Each field is then checked for type and range, and the result gets:
  *
  * - `keyring`, following Go's `Create`: a non-empty `secretKey` is added to
  *   the given keyring and made its primary key (the given keyring object is
@@ -1076,7 +1110,8 @@ export function buildVsnArray(
  * @param partial The configuration, complete or partial.
  * @returns A frozen, checked configuration.
  * @throws {TypeError} When a field has the wrong type, an address or CIDR
- * cannot be parsed, or `name` is empty. The message names the field.
+ * cannot be parsed, `name` is empty, or a key is not a configuration field.
+ * The message names the field.
  * @throws {RangeError} When a field is out of range. The message names the
  * field and the allowed range.
  *
@@ -1093,6 +1128,11 @@ export function buildVsnArray(
  * assert.throws(() => validateConfig({ name: "n", probeTimeout: -5 }), {
  *   name: "RangeError",
  *   message: 'Invalid config "probeTimeout": expected a number of milliseconds in [1, 3600000], got -5',
+ * });
+ * const misspelled = JSON.parse('{ "name": "n", "probeIntervall": 500 }');
+ * assert.throws(() => validateConfig(misspelled), {
+ *   name: "TypeError",
+ *   message: 'Invalid config "probeIntervall": not a configuration field: did you mean "probeInterval"?',
  * });
  * ```
  *
@@ -1114,6 +1154,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     throw new TypeError(`Invalid config: expected an object, got ${show(partial)}`);
   }
   const given = partial as Record<string, unknown>;
+  checkKnownKeys(given);
   const merged = lanConfig(given.name === undefined ? hostname() : "") as unknown as Record<string, unknown>;
   for (const key of CONFIG_KEYS) {
     const value = given[key];
@@ -1123,7 +1164,10 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
 
   if (typeof v.name !== "string") throw typeError("name", "a non-empty string", v.name);
   if (v.name === "") {
-    const hint = given.name === undefined ? `: the host name is unavailable: set "name"` : "";
+    // Also when the "" came from a profile spread over the config ({ ...defaultLANConfig() }).
+    const hint = hostname() === ""
+      ? `: the host name is unavailable (on Deno, run with --allow-sys): set "name"`
+      : "";
     throw new TypeError(invalid("name", "a non-empty string", v.name) + hint);
   }
 
@@ -1393,7 +1437,8 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
  *
  * @example Usage
  * ```ts
- * import { encryptionEnabled, validateConfig } from "@gossip/memberlist";
+ * import { validateConfig } from "@gossip/memberlist";
+ * import { encryptionEnabled } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(encryptionEnabled(validateConfig({ name: "a" })), false);
@@ -1413,7 +1458,8 @@ export function encryptionEnabled(config: Pick<ResolvedConfig, "keyring">): bool
  *
  * @example Usage
  * ```ts
- * import { ipMustBeChecked, validateConfig } from "@gossip/memberlist";
+ * import { validateConfig } from "@gossip/memberlist";
+ * import { ipMustBeChecked } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(ipMustBeChecked(validateConfig({ name: "a" })), false);
@@ -1440,7 +1486,8 @@ export function ipMustBeChecked(config: Pick<ResolvedConfig, "cidrs">): boolean 
  *
  * @example Usage
  * ```ts
- * import { ipAllowed, validateConfig } from "@gossip/memberlist";
+ * import { validateConfig } from "@gossip/memberlist";
+ * import { ipAllowed } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const config = validateConfig({ name: "a", cidrsAllowed: ["10.0.0.0/8", "::1/128"] });

@@ -19,7 +19,8 @@
  *
  * @example Usage
  * ```ts
- * import { DecodeError, removeLabelHeaderFromPacket } from "@gossip/memberlist";
+ * import { DecodeError } from "@gossip/memberlist";
+ * import { removeLabelHeaderFromPacket } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * // A label header announcing 5 bytes of label, with only 1 present.
@@ -27,6 +28,7 @@
  * ```
  */
 export class DecodeError extends Error {
+  /** The class name, `"DecodeError"` (kept when code is minified). */
   static override readonly name: string = "DecodeError";
   /**
    * Why the input was refused, as a short code: the `reason` label of the
@@ -62,6 +64,7 @@ export class DecodeError extends Error {
  * ```
  */
 export class DecryptError extends Error {
+  /** The class name, `"DecryptError"` (kept when code is minified). */
   static override readonly name: string = "DecryptError";
   /**
    * Creates a decryption error.
@@ -81,7 +84,8 @@ export class DecryptError extends Error {
  *
  * @example Usage
  * ```ts
- * import { checkLabel, encodeLabel, LabelMismatchError } from "@gossip/memberlist";
+ * import { LabelMismatchError } from "@gossip/memberlist";
+ * import { checkLabel, encodeLabel } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const policy = { label: encodeLabel("b"), skipInboundLabelCheck: false };
@@ -89,6 +93,7 @@ export class DecryptError extends Error {
  * ```
  */
 export class LabelMismatchError extends Error {
+  /** The class name, `"LabelMismatchError"` (kept when code is minified). */
   static override readonly name: string = "LabelMismatchError";
   /** The label the input carried ("" when it carried none). */
   readonly received: string;
@@ -125,6 +130,7 @@ export class LabelMismatchError extends Error {
  * ```
  */
 export class JoinError extends AggregateError {
+  /** The class name, `"JoinError"` (kept when code is minified). */
   static override readonly name: string = "JoinError";
   /**
    * Creates a join error.
@@ -151,6 +157,7 @@ export class JoinError extends AggregateError {
  * ```
  */
 export class NoPingResponseError extends Error {
+  /** The class name, `"NoPingResponseError"` (kept when code is minified). */
   static override readonly name: string = "NoPingResponseError";
   /** The node that did not answer. */
   readonly node: string;
@@ -178,6 +185,7 @@ export class NoPingResponseError extends Error {
  * ```
  */
 export class TransportClosedError extends Error {
+  /** The class name, `"TransportClosedError"` (kept when code is minified). */
   static override readonly name: string = "TransportClosedError";
   /**
    * Creates the error.

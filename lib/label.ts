@@ -32,7 +32,7 @@ import { MessageType } from "./codec.ts";
  *
  * @example Usage
  * ```ts
- * import { LABEL_MAX_SIZE } from "@gossip/memberlist";
+ * import { LABEL_MAX_SIZE } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(LABEL_MAX_SIZE, 255);
@@ -54,7 +54,7 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  *
  * @example Usage
  * ```ts
- * import { encodeLabel } from "@gossip/memberlist";
+ * import { encodeLabel } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(encodeLabel("lbl"), new Uint8Array([0x6c, 0x62, 0x6c]));
@@ -79,7 +79,7 @@ export function encodeLabel(label: string): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { encodeLabel, labelOverhead } from "@gossip/memberlist";
+ * import { encodeLabel, labelOverhead } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(labelOverhead(encodeLabel("")), 0);
@@ -101,7 +101,7 @@ export function labelOverhead(label: Uint8Array): number {
  *
  * @example Usage
  * ```ts
- * import { addLabelHeaderToPacket, encodeLabel } from "@gossip/memberlist";
+ * import { addLabelHeaderToPacket, encodeLabel } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const out = addLabelHeaderToPacket(new Uint8Array([0]), encodeLabel("lbl"));
@@ -139,7 +139,7 @@ export interface LabelledPacket {
  *
  * @example Usage
  * ```ts
- * import { removeLabelHeaderFromPacket } from "@gossip/memberlist";
+ * import { removeLabelHeaderFromPacket } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const { buf, label } = removeLabelHeaderFromPacket(new Uint8Array([0xf4, 1, 0x61, 9]));
@@ -180,7 +180,8 @@ export interface LabelPolicy {
  *
  * @example Usage
  * ```ts
- * import { checkLabel, encodeLabel, LabelMismatchError } from "@gossip/memberlist";
+ * import { LabelMismatchError } from "@gossip/memberlist";
+ * import { checkLabel, encodeLabel } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const policy = { label: encodeLabel("prod"), skipInboundLabelCheck: false };

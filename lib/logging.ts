@@ -11,7 +11,12 @@
 /** Structured context for a log line (node names, addresses, errors). */
 export type LogFields = Record<string, unknown>;
 
-/** A levelled logger; any of `console`, pino, winston or a custom object fits. */
+/**
+ * A levelled logger, called as `logger.warn(message, fields)`. `console` and
+ * winston take their arguments in that order and fit as they are; pino and
+ * bunyan take the fields first (`logger.warn(fields, message)`): wrap them in
+ * {@linkcode pinoLogger}.
+ */
 export interface Logger {
   /** Detailed protocol events (every probe, every merge). */
   debug(message: string, fields?: LogFields): void;
@@ -49,6 +54,57 @@ export const defaultLogger: Logger = {
   },
 };
 
+/** The object-first logging methods of pino (and bunyan): `logger.warn(fields, message)`. */
+export interface PinoLike {
+  /** Logs at debug level. */
+  debug(fields: object, message: string): void;
+  /** Logs at info level. */
+  info(fields: object, message: string): void;
+  /** Logs at warn level. */
+  warn(fields: object, message: string): void;
+  /** Logs at error level. */
+  error(fields: object, message: string): void;
+}
+
+/**
+ * Adapts a pino (or bunyan) logger: the fields go first, as those loggers
+ * expect, and an `error` field is passed as `err`, which their standard
+ * serializer turns into `{ type, message, stack }` (under any other key an
+ * `Error` would be written as `{}`). Passed as is, pino would read the fields
+ * as format arguments and drop them.
+ *
+ * @param target A pino logger, or a child of one (`pino().child({ component: "memberlist" })`).
+ * @returns A {@linkcode Logger} for `Config.logger`.
+ *
+ * @example Usage
+ * ```ts
+ * import { pinoLogger } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * // Any object with pino's method shape; with pino: pinoLogger(pino()).
+ * const lines: [object, string][] = [];
+ * const record = (fields: object, message: string) => lines.push([fields, message]);
+ * const logger = pinoLogger({ debug: record, info: record, warn: record, error: record });
+ * const cause = new Error("connection refused");
+ * logger.warn("Failed to join", { addr: "10.0.0.2:7946", error: cause });
+ * assert.deepEqual(lines, [[{ addr: "10.0.0.2:7946", err: cause }, "Failed to join"]]);
+ * ```
+ */
+export function pinoLogger(target: PinoLike): Logger {
+  const fieldsFor = (fields?: LogFields): object => {
+    if (fields === undefined) return {};
+    if (!("error" in fields) || "err" in fields) return fields;
+    const { error, ...rest } = fields;
+    return { ...rest, err: error };
+  };
+  return {
+    debug: (message, fields) => target.debug(fieldsFor(fields), message),
+    info: (message, fields) => target.info(fieldsFor(fields), message),
+    warn: (message, fields) => target.warn(fieldsFor(fields), message),
+    error: (message, fields) => target.error(fieldsFor(fields), message),
+  };
+}
+
 /**
  * A logger that drops everything.
  *
@@ -66,7 +122,13 @@ function write(prefix: string, message: string, fields?: LogFields): void {
   out?.error(`${prefix} ${message}${fields === undefined ? "" : formatFields(fields)}`);
 }
 
-/** Formats fields as ` key=value …` on one line; errors show their message, not their stack. */
+/**
+ * Formats fields as ` key=value …` on one line; errors show their message,
+ * not their stack.
+ *
+ * @param fields The fields.
+ * @returns The text, with a leading space before each field.
+ */
 export function formatFields(fields: LogFields): string {
   let s = "";
   for (const [key, value] of Object.entries(fields)) s += ` ${key}=${formatValue(value)}`;

@@ -37,9 +37,10 @@ import {
 import type { Address, Transport } from "./transport.ts";
 
 /**
- * A membership event: a node joined, left (or failed), or updated its
- * metadata. Dispatched by {@linkcode Memberlist} as `"join"`, `"leave"` and
- * `"update"` events.
+ * A membership event: a node joined, left (or failed), updated its metadata,
+ * or became suspect. Dispatched by {@linkcode Memberlist} as `"join"`,
+ * `"leave"`, `"update"` and `"suspect"` events, and yielded by
+ * {@linkcode Memberlist.events}.
  *
  * @example Usage
  * ```ts
@@ -65,8 +66,27 @@ export class NodeEvent extends Event {
   }
 }
 
-/** The membership events: `"join"`, `"leave"` (left or failed) and `"update"` (metadata changed). */
-export type NodeEventType = "join" | "leave" | "update";
+/**
+ * The membership events: `"join"`, `"leave"` (left or failed: `node.state`
+ * tells which), `"update"` (metadata changed) and `"suspect"` (a probe
+ * failed and the suspicion timer started; not in Go's `EventDelegate`).
+ */
+export type NodeEventType = "join" | "leave" | "update" | "suspect";
+
+/** Options of {@linkcode Memberlist.events}. */
+export interface NodeEventsOptions {
+  /** The event types to yield. @default {["join", "leave", "update", "suspect"]} */
+  types?: readonly NodeEventType[];
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal;
+  /**
+   * Most events held for a consumer that is behind; one more ends the
+   * iteration with a `RangeError` instead of holding memory without bound.
+   *
+   * @default {10000}
+   */
+  maxBuffered?: number;
+}
 
 /** A listener of {@linkcode NodeEvent}s. */
 export type NodeEventListener = (event: NodeEvent) => void;
@@ -140,6 +160,7 @@ export class Memberlist {
     ["join", new Map()],
     ["leave", new Map()],
     ["update", new Map()],
+    ["suspect", new Map()],
   ]);
 
   private constructor(m: MemberlistState) {
@@ -228,6 +249,7 @@ export class Memberlist {
         join: (node) => self.#emit("join", node),
         leave: (node) => self.#emit("leave", node),
         update: (node) => self.#emit("update", node),
+        suspect: (node) => self.#emit("suspect", node),
       };
       transport.setHandlers({
         packet: (p) => ingestPacket(m, p),
@@ -246,7 +268,7 @@ export class Memberlist {
   #emit(type: NodeEventType, node: Node): void {
     const m = this.#m;
     const ed = m.config.events;
-    if (ed !== null) {
+    if (ed !== null && type !== "suspect") {
       const fn = type === "join" ? ed.notifyJoin : type === "leave" ? ed.notifyLeave : ed.notifyUpdate;
       if (fn !== undefined) callUser(m, `EventDelegate.notify${type[0]!.toUpperCase()}${type.slice(1)}`, () => fn.call(ed, node));
     }
@@ -278,6 +300,89 @@ export class Memberlist {
     if (set.has(listener) || options.signal?.aborted) return;
     set.set(listener, options.once === true);
     options.signal?.addEventListener("abort", () => set.delete(listener), { once: true });
+  }
+
+  /**
+   * The membership events as an async iterator, from the moment of the call:
+   * `for await (const e of ml.events({ signal })) ...`. The iteration ends when
+   * `signal` aborts, when the loop breaks, or at shutdown. Events are held
+   * for a consumer that is behind, up to `maxBuffered`.
+   *
+   * @param options The types to yield, an abort signal, the buffer bound.
+   * @returns The events.
+   * @throws {RangeError} From the iterator, when more than `maxBuffered` events were waiting.
+   *
+   * @example Usage
+   * ```ts
+   * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+   * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+   * import assert from "node:assert/strict";
+   *
+   * const net = new MockNetwork();
+   * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+   * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+   * const seen: string[] = [];
+   * const watching = (async () => {
+   *   for await (const e of a.events({ types: ["join", "leave"] })) {
+   *     seen.push(`${e.type} ${e.node.name}`);
+   *     if (e.type === "leave") break;
+   *   }
+   * })();
+   * await b.join([a.localNode().address]);
+   * await b.leave(1000);
+   * await b.shutdown();
+   * await watching;
+   * assert.deepEqual(seen, ["join b", "leave b"]);
+   * await a.shutdown();
+   * ```
+   */
+  events(options: NodeEventsOptions = {}): AsyncIterableIterator<NodeEvent> {
+    const types = options.types ?? ["join", "leave", "update", "suspect"];
+    const max = options.maxBuffered ?? 10_000;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(`Invalid option "maxBuffered": expected an integer of at least 1, got ${max}`);
+    }
+    const stop = new AbortController();
+    const signals = [stop.signal, this.#m.stopped.signal];
+    if (options.signal !== undefined) signals.push(options.signal);
+    const done = AbortSignal.any(signals);
+    const queue: NodeEvent[] = [];
+    let overflow = false;
+    let wake: (() => void) | null = null;
+    const onEvent = (e: NodeEvent) => {
+      if (queue.length >= max) {
+        overflow = true;
+        stop.abort();
+      } else queue.push(e);
+      wake?.();
+    };
+    for (const type of types) {
+      if (!this.#listeners.has(type)) throw new TypeError(`Invalid event type "${type}": expected join, leave, update or suspect`);
+      this.addEventListener(type, onEvent, { signal: done });
+    }
+    done.addEventListener("abort", () => wake?.(), { once: true });
+    const iterator: AsyncIterableIterator<NodeEvent> = {
+      next: async (): Promise<IteratorResult<NodeEvent>> => {
+        while (queue.length === 0 && !done.aborted) await new Promise<void>((r) => (wake = r));
+        wake = null;
+        if (overflow) {
+          overflow = false;
+          queue.length = 0;
+          throw new RangeError(`Cannot deliver events: more than ${max} were waiting (maxBuffered)`);
+        }
+        const e = queue.shift();
+        return e === undefined ? { value: undefined, done: true } : { value: e, done: false };
+      },
+      return: (): Promise<IteratorResult<NodeEvent>> => {
+        stop.abort();
+        queue.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   /**
@@ -331,10 +436,12 @@ export class Memberlist {
    * @param addresses Where to find existing members.
    * @param options An abort signal.
    * @returns How many exchanges succeeded (at least 1).
+   * @throws {RangeError} When `addresses` is empty.
    * @throws {JoinError} When none succeeded; `errors` has the reason for each address.
    */
   async join(addresses: readonly string[], options: JoinOptions = {}): Promise<number> {
     this.#checkOpen("join");
+    if (addresses.length === 0) throw new RangeError("Cannot join: no addresses given");
     const m = this.#m;
     const { signal } = options;
     signal?.throwIfAborted();
@@ -466,11 +573,11 @@ export class Memberlist {
    * incarnation (Go `UpdateNode`). Waits until the update has been sent to the
    * cluster, when there is anyone to send it to.
    *
-   * @param timeoutMs Longest wait in ms; 0 waits as long as it takes.
+   * @param timeoutMs Longest wait in ms; 0 (the default) waits as long as it takes.
    * @throws {RangeError} When the metadata is longer than `metaMaxSize`.
    * @throws {Error} When the wait times out.
    */
-  async updateNode(timeoutMs: number): Promise<void> {
+  async updateNode(timeoutMs: number = 0): Promise<void> {
     this.#checkOpen("update node");
     const m = this.#m;
     const meta = this.#nodeMeta();
@@ -584,11 +691,11 @@ export class Memberlist {
    * tell. The node keeps answering probes until {@linkcode shutdown}, and can
    * {@linkcode join} again until then.
    *
-   * @param timeoutMs Longest wait in ms; 0 waits as long as it takes.
+   * @param timeoutMs Longest wait in ms; 0 (the default) waits as long as it takes.
    * @throws {TransportClosedError} After shutdown.
    * @throws {Error} When the wait times out.
    */
-  async leave(timeoutMs: number): Promise<void> {
+  async leave(timeoutMs: number = 0): Promise<void> {
     this.#checkOpen("leave");
     const m = this.#m;
     if (m.leaving) return;

@@ -31,9 +31,39 @@ export const NodeState = {
 /** A value of {@linkcode NodeState}. */
 export type NodeState = (typeof NodeState)[keyof typeof NodeState];
 
+/** The name of a {@linkcode NodeState}, as JSON and the HTTP API show it. */
+export type NodeStateName = "alive" | "suspect" | "dead" | "left";
+
+const STATE_NAMES: readonly NodeStateName[] = ["alive", "suspect", "dead", "left"];
+
+/**
+ * Names a node state: `"alive"`, `"suspect"`, `"dead"` or `"left"`.
+ *
+ * @param state A {@linkcode NodeState} value.
+ * @returns Its name.
+ * @throws {RangeError} When `state` is not a node state.
+ *
+ * @example Usage
+ * ```ts
+ * import { NodeState, nodeStateName } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(nodeStateName(NodeState.Suspect), "suspect");
+ * ```
+ */
+export function nodeStateName(state: NodeState): NodeStateName {
+  const name = STATE_NAMES[state];
+  if (name === undefined) throw new RangeError(`Cannot name node state ${state}: expected 0, 1, 2 or 3`);
+  return name;
+}
+
 /**
  * A snapshot of one member. Later changes to the cluster never modify a
  * snapshot already handed out.
+ *
+ * The snapshots that `Memberlist` hands out turn into {@linkcode NodeJSON}
+ * with `JSON.stringify` (so `Response.json(ml.members())` works): the state
+ * by name, the metadata in base64.
  */
 export interface Node {
   /** Unique node name. */
@@ -60,6 +90,112 @@ export interface Node {
   readonly dMax: number;
   /** Delegate protocol version the node speaks. */
   readonly dCur: number;
+}
+
+/**
+ * The JSON form of a {@linkcode Node}: the same fields, with the state by
+ * name and the metadata in base64 (as Go's `encoding/json` writes a
+ * `[]byte`).
+ */
+export interface NodeJSON {
+  /** Unique node name. */
+  name: string;
+  /** Advertised IP address. */
+  addr: string;
+  /** Advertised port. */
+  port: number;
+  /** `"addr:port"`. */
+  address: string;
+  /** The state, by name. */
+  state: NodeStateName;
+  /** Metadata, base64-encoded ("" when none). */
+  meta: string;
+  /** Lowest protocol version the node understands. */
+  pMin: number;
+  /** Highest protocol version the node understands. */
+  pMax: number;
+  /** Protocol version the node speaks. */
+  pCur: number;
+  /** Lowest delegate protocol version the node understands. */
+  dMin: number;
+  /** Highest delegate protocol version the node understands. */
+  dMax: number;
+  /** Delegate protocol version the node speaks. */
+  dCur: number;
+}
+
+/**
+ * The JSON form of a node snapshot (what `JSON.stringify` writes for the
+ * snapshots `Memberlist` hands out).
+ *
+ * @param node A node snapshot.
+ * @returns Its JSON form.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist, nodeToJSON } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * const ml = await Memberlist.create({
+ *   ...defaultLocalConfig(),
+ *   name: "a",
+ *   transport: new MockNetwork().newTransport("a"),
+ *   delegate: { nodeMeta: () => new TextEncoder().encode("hi") },
+ * });
+ * const json = nodeToJSON(ml.localNode());
+ * assert.equal(json.state, "alive");
+ * assert.equal(json.meta, "aGk=");
+ * assert.deepEqual(JSON.parse(JSON.stringify(ml.members())), [json]);
+ * await ml.shutdown();
+ * ```
+ */
+export function nodeToJSON(node: Node): NodeJSON {
+  return {
+    name: node.name,
+    addr: node.addr,
+    port: node.port,
+    address: node.address,
+    state: nodeStateName(node.state),
+    meta: base64(node.meta),
+    pMin: node.pMin,
+    pMax: node.pMax,
+    pCur: node.pCur,
+    dMin: node.dMin,
+    dMax: node.dMax,
+    dCur: node.dCur,
+  };
+}
+
+/** Freezes a snapshot, with a non-enumerable `toJSON` (`nodeToJSON`). Internal. */
+export function freezeNode(node: Node): Node {
+  Object.defineProperty(node, "toJSON", { value: snapshotToJSON, enumerable: false });
+  return Object.freeze(node);
+}
+
+function snapshotToJSON(this: Node): NodeJSON {
+  return nodeToJSON(this);
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard base64 with padding (no `btoa` string round trip). */
+export function base64(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + "==";
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + "=";
+  }
+  return out;
 }
 
 /**

@@ -26,7 +26,7 @@ export type RandomSource = () => number;
  * assert.ok(x >= 0 && x < 1);
  * ```
  */
-export const defaultRandom: RandomSource = () => Math.random();
+export const defaultRandom: RandomSource = (): number => Math.random();
 
 /**
  * A fast seeded generator (xoshiro128**, seeded through splitmix32). The same
@@ -37,7 +37,7 @@ export const defaultRandom: RandomSource = () => Math.random();
  *
  * @example Usage
  * ```ts
- * import { createSeededRandom } from "@gossip/memberlist";
+ * import { createSeededRandom } from "@gossip/memberlist/testing";
  * import assert from "node:assert/strict";
  *
  * const a = createSeededRandom(42);

@@ -39,7 +39,7 @@ import { getBuiltinModule } from "./_runtime.ts";
  *
  * @example Usage
  * ```ts
- * import { encryptOverhead, type EncryptionVersion } from "@gossip/memberlist";
+ * import { encryptOverhead, type EncryptionVersion } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const vsn: EncryptionVersion = 1;
@@ -54,7 +54,7 @@ export type EncryptionVersion = 0 | 1;
  *
  * @example Usage
  * ```ts
- * import { ENCRYPTION_VERSION_MAX, encryptedLength } from "@gossip/memberlist";
+ * import { ENCRYPTION_VERSION_MAX, encryptedLength } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(encryptedLength(ENCRYPTION_VERSION_MAX, 100), 129);
@@ -395,7 +395,7 @@ function isKeyLength(n: number): boolean {
  * @throws {RangeError} When `vsn` is not 0 or 1.
  * @example Usage
  * ```ts
- * import { encryptOverhead } from "@gossip/memberlist";
+ * import { encryptOverhead } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(encryptOverhead(1), 29);
@@ -420,7 +420,7 @@ export function encryptOverhead(vsn: EncryptionVersion): number {
  * non-negative safe integer.
  * @example Usage
  * ```ts
- * import { encryptedLength } from "@gossip/memberlist";
+ * import { encryptedLength } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * assert.equal(encryptedLength(1, 16), 45);
@@ -460,7 +460,7 @@ export function encryptedLength(vsn: EncryptionVersion, inputLength: number): nu
  * or 32, or the nonce is not 12 bytes.
  * @example Usage
  * ```ts
- * import { decryptPayload, encryptPayload } from "@gossip/memberlist";
+ * import { decryptPayload, encryptPayload } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const key = new Uint8Array(32).fill(0x42);
@@ -473,7 +473,7 @@ export function encryptedLength(vsn: EncryptionVersion, inputLength: number): nu
  *
  * @example A fixed nonce reproduces a test vector (spec §6.2)
  * ```ts
- * import { encryptPayload } from "@gossip/memberlist";
+ * import { encryptPayload } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -547,7 +547,8 @@ export function encryptPayload(
  * @throws {RangeError} When a key length is not 16, 24 or 32.
  * @example Usage
  * ```ts
- * import { decryptPayload, DecryptError, encryptPayload } from "@gossip/memberlist";
+ * import { DecryptError } from "@gossip/memberlist";
+ * import { decryptPayload, encryptPayload } from "@gossip/memberlist/wire";
  * import assert from "node:assert/strict";
  *
  * const oldKey = new Uint8Array(16).fill(1);

@@ -24,7 +24,7 @@ import { ipAllowed } from "./config.ts";
 import { formatIP } from "./_ip.ts";
 import type { LogFields } from "./logging.ts";
 import type { MetricLabel } from "./metrics.ts";
-import { type Node, NodeState, joinHostPort } from "./node.ts";
+import { freezeNode, joinHostPort, type Node, NodeState } from "./node.ts";
 import type { Address, Transport } from "./transport.ts";
 import type { TransmitLimitedQueue } from "./queue.ts";
 import { MemberlistBroadcast } from "./broadcast.ts";
@@ -156,7 +156,7 @@ export interface StateEvents {
   join(node: Node): void;
   leave(node: Node): void;
   update(node: Node): void;
-  /** Alive → suspect, which Go reports to no delegate; for tests and the simulator. */
+  /** Alive → suspect, which Go reports to no delegate (Memberlist's "suspect" event). */
   suspect?(node: Node): void;
 }
 
@@ -188,7 +188,7 @@ export function incr(m: MemberlistState, key: string[], value = 1): void {
 
 /** A public snapshot of a record. */
 export function toNode(r: NodeRecord, state: NodeState = r.state): Node {
-  return Object.freeze({
+  return freezeNode({
     name: r.name,
     addr: r.ip,
     port: r.port,

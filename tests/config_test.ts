@@ -234,11 +234,35 @@ describe("validateConfig()", () => {
     }
   });
 
-  it("treats undefined as missing and ignores fields that are not config fields", () => {
-    const partial = { name: "a", probeInterval: undefined, notAField: 1 } as unknown as Partial<Config>;
-    const config = validateConfig(partial);
+  it("treats undefined as missing", () => {
+    const config = validateConfig({ name: "a", probeInterval: undefined } as unknown as Partial<Config>);
     assert.equal(config.probeInterval, 1000);
-    assert.equal("notAField" in config, false);
+  });
+
+  it("rejects a key that is not a config field, naming the closest field", () => {
+    const cases: [string, string][] = [
+      ["probeIntervall", "probeInterval"],
+      ["ProbeInterval", "probeInterval"],
+      ["secret_key", "secretKey"],
+      ["bindaddr", "bindAddr"],
+      ["gossipNode", "gossipNodes"],
+    ];
+    for (const [typo, closest] of cases) {
+      assert.throws(() => validateConfig({ name: "a", [typo]: 1 } as unknown as Partial<Config>), {
+        name: "TypeError",
+        message: `Invalid config "${typo}": not a configuration field: did you mean "${closest}"?`,
+      });
+    }
+    // A ResolvedConfig's derived fields are accepted back (see "accepts its own result again").
+    assert.doesNotThrow(() => validateConfig({ ...validateConfig({ name: "a" }) }));
+  });
+
+  it("hints at the host name (and Deno's --allow-sys) when name is empty and the host name is unavailable", () => {
+    // The host name is available here: an empty name is then a plain mistake, without the hint.
+    assert.throws(() => validateConfig({ name: "" }), {
+      name: "TypeError",
+      message: 'Invalid config "name": expected a non-empty string, got ""',
+    });
   });
 
   it("accepts its own result again", () => {

@@ -42,6 +42,7 @@ import { TransportClosedError } from "../lib/errors.ts";
  * ```
  */
 export class NetError extends Error {
+  /** The class name, `"NetError"` (kept when code is minified). */
   static override readonly name: string = "NetError";
   /** The error code, as Node names it (`"ECONNREFUSED"`). */
   readonly code: string;
@@ -71,6 +72,7 @@ export class NetError extends Error {
  * ```
  */
 export class TimeoutError extends NetError {
+  /** The class name, `"TimeoutError"` (kept when code is minified). */
   static override readonly name: string = "TimeoutError";
   /**
    * Creates the error.
@@ -96,6 +98,7 @@ export class TimeoutError extends NetError {
  * ```
  */
 export class ConnectionRefusedError extends NetError {
+  /** The class name, `"ConnectionRefusedError"` (kept when code is minified). */
   static override readonly name: string = "ConnectionRefusedError";
   /**
    * Creates the error.
@@ -122,6 +125,7 @@ export class ConnectionRefusedError extends NetError {
  * ```
  */
 export class ConnectionResetError extends NetError {
+  /** The class name, `"ConnectionResetError"` (kept when code is minified). */
   static override readonly name: string = "ConnectionResetError";
   /**
    * Creates the error.
@@ -147,6 +151,7 @@ export class ConnectionResetError extends NetError {
  * ```
  */
 export class ConnectionClosedError extends NetError {
+  /** The class name, `"ConnectionClosedError"` (kept when code is minified). */
   static override readonly name: string = "ConnectionClosedError";
   /**
    * Creates the error.
@@ -172,6 +177,7 @@ export class ConnectionClosedError extends NetError {
  * ```
  */
 export class AddressInUseError extends NetError {
+  /** The class name, `"AddressInUseError"` (kept when code is minified). */
   static override readonly name: string = "AddressInUseError";
   /**
    * Creates the error.

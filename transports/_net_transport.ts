@@ -1121,8 +1121,10 @@ class NetTransportImpl implements NetTransport {
       try {
         interfaces = network.interfaces();
       } catch (err) {
+        // Deno says why (no --allow-sys) in its message: pass that on.
+        const why = err instanceof Error ? ` (${err.message})` : "";
         throw new Error(
-          `Cannot pick an address to advertise: the network interfaces cannot be listed: set "advertiseAddr" or bind a specific address`,
+          `Cannot pick an address to advertise: the network interfaces cannot be listed${why}: set "advertiseAddr" or bind a specific address`,
           { cause: err },
         );
       }

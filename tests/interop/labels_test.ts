@@ -36,13 +36,13 @@ import {
 import {
   type Config,
   defaultLocalConfig,
-  encodeLabel,
   JoinError,
   Keyring,
   Memberlist,
   type Node,
   NodeState,
 } from "../../mod.ts";
+import { encodeLabel } from "../../wire.ts";
 import { RecordingLogger } from "../_helpers.ts";
 
 /** The local profile sped up for loopback, as in tests/transports/_cluster_over_sockets.ts. */
