@@ -27,6 +27,7 @@ import { joinHostPort, splitHostPort } from "../lib/node.ts";
 import type { Address, AdvertiseAddress, Conn, Transport, TransportHandlers } from "../lib/transport.ts";
 import { formatIP, ipTo4, parseIP } from "../lib/_ip.ts";
 import {
+  AddressInUseError,
   ConnectionClosedError,
   errorCode,
   NetError,
@@ -985,10 +986,26 @@ async function bindAll(
     try {
       return await bindOnce(opts, backend, input);
     } catch (err) {
+      if (errorCode(err) === "EADDRINUSE" && attempt >= attempts) throw inUseWithHint(err);
       if (attempt >= attempts || errorCode(err) !== "EADDRINUSE") throw err;
       opts.logger.debug("Got bind error", { error: err instanceof Error ? err.message : err });
     }
   }
+}
+
+/**
+ * A taken port, with the two ways a server framework runs a module twice and
+ * what to do about each: the message is where a user looks first.
+ */
+function inUseWithHint(err: unknown): AddressInUseError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new AddressInUseError(
+    `${message}: another node holds the port. A server that runs this module more than once binds it twice: ` +
+      `"deno serve --parallel" runs it in every worker (start the node in one process only, or run without --parallel); ` +
+      `"bun --hot" runs it again on each reload in the same process (keep the node on globalThis and reuse it: ` +
+      `globalThis.ml ??= await Memberlist.create(...))`,
+    { cause: err },
+  );
 }
 
 /**
