@@ -10,7 +10,9 @@
 //   dist/mod.js|.d.ts     "."
 //   dist/transports/...   "./transports" (with runtime conditions) and one subpath per backend
 //   dist/lib/...          internals
-//   dist/README.md, dist/LICENSE
+//   dist/agent/cli.js     the `memberlist` bin
+//   dist/README.md, dist/CHANGELOG.md, dist/LICENSE
+//   *.js.map              source maps, with the TypeScript sources inlined
 //
 // Exports mirror jsr.json's exports, subpath for subpath (tests/npm_package_test.ts checks
 // it). "./transports" also gets export conditions that take each runtime straight to its
@@ -28,7 +30,7 @@
 //   node tools/build.mjs [--out <dir>]
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -71,19 +73,42 @@ for (const [subpath, tsPath] of Object.entries(jsr.exports)) {
   exports[subpath] = conditions;
 }
 
+// TypeScript with `moduleResolution: "node"` (node10) ignores "exports": it reads the
+// top-level "types" for the root and "typesVersions" for each subpath.
+const typesVersions = {};
+for (const [subpath, target] of Object.entries(exports)) {
+  if (subpath !== ".") typesVersions[subpath.slice(2)] = [target.types];
+}
+
 const manifest = {
   name: pkg.name,
   version: pkg.version,
   description: pkg.description,
   license: pkg.license,
   type: "module",
-  sideEffects: ["./mod.js"],
+  // The agent's `bin` has a side effect of its own (it runs the command line).
+  sideEffects: ["./mod.js", "./agent/cli.js"],
   engines: pkg.engines,
+  main: "./mod.js",
+  types: "./mod.d.ts",
+  typesVersions: { "*": typesVersions },
   exports,
+  bin: pkg.bin,
   dependencies: pkg.dependencies,
 };
 for (const field of ["keywords", "repository", "homepage", "bugs", "author"]) {
   if (pkg[field] !== undefined) manifest[field] = pkg[field];
+}
+for (const file of Object.values(pkg.bin ?? {})) {
+  if (!existsSync(`${out}/${file}`)) {
+    console.error(`build: bin ${file} was not emitted`);
+    process.exit(1);
+  }
+  if (!readFileSync(`${out}/${file}`, "utf8").startsWith("#!/usr/bin/env node\n")) {
+    console.error(`build: bin ${file} lacks its #!/usr/bin/env node line`);
+    process.exit(1);
+  }
+  chmodSync(`${out}/${file}`, 0o755);
 }
 
 for (const [subpath, target] of Object.entries(exports)) {
@@ -96,5 +121,5 @@ for (const [subpath, target] of Object.entries(exports)) {
 }
 
 writeFileSync(`${out}/package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
-for (const file of ["README.md", "LICENSE"]) copyFileSync(`${root}${file}`, `${out}/${file}`);
+for (const file of ["README.md", "CHANGELOG.md", "LICENSE"]) copyFileSync(`${root}${file}`, `${out}/${file}`);
 console.log(`build: ${pkg.name}@${pkg.version} in ${out} (${Object.keys(exports).join(", ")})`);
