@@ -198,17 +198,17 @@ export class PrometheusMetrics implements Metrics {
   #series(kind: Kind, key: readonly string[], labels: readonly MetricLabel[]): Series | null {
     const name = metricName(key);
     let f = this.#families.get(name);
-    if (f === undefined) {
-      // The same name reported as two kinds (never by memberlist) keeps its first kind.
-      f = { kind, help: key.join(".").replace(/\\/g, "\\\\").replace(/\n/g, "\\n"), series: new Map() };
-      this.#families.set(name, f);
-    }
     const id = labelText(labels);
-    let s = f.series.get(id);
+    let s = f?.series.get(id);
     if (s === undefined) {
       if (this.#seriesCount >= this.#maxSeries) {
         this.#dropped++;
         return null;
+      }
+      if (f === undefined) {
+        // The same name reported as two kinds (never by memberlist) keeps its first kind.
+        f = { kind, help: key.join(".").replace(/\\/g, "\\\\").replace(/\n/g, "\\n"), series: new Map() };
+        this.#families.set(name, f);
       }
       this.#seriesCount++;
       s = { labels: id, value: 0, sum: 0, count: 0, samples: [] };

@@ -43,7 +43,7 @@ export function compiled(file: string): string {
   const jsr = JSON.parse(readFileSync(join(root, "jsr.json"), "utf8")) as { exports: Record<string, string> };
   const depth = file.split("/").length - 1;
   const up = depth === 0 ? "./" : "../".repeat(depth);
-  const rewritten = text.replace(/(["'])@gossip\/memberlist(\/[\w/-]+)?\1/g, (all, q: string, sub: string | undefined) => {
+  const rewritten = text.replace(/(["'])@gossip\/memberlist(\/[\w/-]+)?\1/g, (all: string, q: string, sub: string | undefined): string => {
     const target = jsr.exports[`.${sub ?? ""}`];
     return target === undefined ? all : `${q}${up}${target.slice(2).replace(/\.ts$/, ".js")}${q}`;
   });
@@ -60,7 +60,7 @@ export class Proc {
   readonly exited: Promise<number | null>;
   #waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  constructor(name: string, cmd: string, args: readonly string[], env: Record<string, string> = {}, cwd = root) {
+  constructor(name: string, cmd: string, args: readonly string[], env: Record<string, string> = {}, cwd: string = root) {
     this.name = name;
     this.child = spawn(cmd, args, {
       cwd,
