@@ -1,6 +1,6 @@
 // The README's Usage: two nodes on loopback, encrypted, with metadata, user messages and events.
 //   deno run -A examples/usage.ts  |  bun examples/usage.ts
-import { defaultLocalConfig, Memberlist, type Node } from "@gossip/memberlist";
+import { defaultLocalConfig, Memberlist, type Node, nodeStateName } from "@gossip/memberlist";
 
 const key = crypto.getRandomValues(new Uint8Array(32)); // share it with every node: AES-256-GCM
 const text = new TextEncoder();
@@ -32,7 +32,7 @@ const updates = (async () => {
 })();
 
 await web.join([seed.localNode().address]); // host:port of any member(s)
-console.log(JSON.stringify(seed.members().map((n) => [n.name, n.state]))); // [["seed",0],["web-1",0]]
+console.log(JSON.stringify(seed.members().map((n) => [n.name, nodeStateName(n.state)]))); // [["seed","alive"],["web-1","alive"]]
 
 const target: Node = seed.members().find((n) => n.name === "web-1")!;
 await seed.sendReliable(target, text.encode("over TCP")); // a stream, up to 20 MiB
