@@ -7,7 +7,7 @@
 // drives npm); `deno test` and `bun test` skip it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,7 +131,15 @@ describe("npm package", { skip }, () => {
     assert.deepEqual(manifest.dependencies, pkg.dependencies);
     assert.deepEqual(manifest.engines, { node: ">=20.19" });
     // mod.js installs the default transport: it must not be declared free of side effects.
-    assert.deepEqual(manifest.sideEffects, ["./mod.js"]);
+    assert.deepEqual(manifest.sideEffects, ["./mod.js", "./agent/cli.js"]);
+    assert.deepEqual(manifest.bin, { memberlist: "./agent/cli.js" });
+    for (const field of ["repository", "homepage", "bugs"]) assert.deepEqual(manifest[field], pkg[field], field);
+    // TypeScript with moduleResolution "node" reads these instead of "exports".
+    assert.equal(manifest.types, "./mod.d.ts");
+    assert.equal(manifest.main, "./mod.js");
+    for (const subpath of Object.keys(jsr.exports).filter((k) => k !== ".")) {
+      assert.deepEqual(manifest.typesVersions["*"][subpath.slice(2)], [manifest.exports[subpath].types], subpath);
+    }
     for (
       const [subpath, target] of Object.entries(manifest.exports as Record<string, Record<string, string>>)
     ) {
@@ -154,12 +162,90 @@ describe("npm package", { skip }, () => {
     assert.ok(existsSync(join(dist, "README.md")) && existsSync(join(dist, "LICENSE")));
   });
 
-  it("ships no TypeScript sources and no tests", () => {
+  it("ships no TypeScript sources and no tests; source maps with their sources inlined; README, CHANGELOG", () => {
     const listed = JSON.parse(ok(run("npm", ["pack", "--dry-run", "--json"], dist), "npm pack --dry-run"));
     const files = (listed[0].files as { path: string }[]).map((f) => f.path);
     assert.deepEqual(files.filter((f) => /(?<!\.d)\.ts$/.test(f) || /_test\./.test(f)), []);
     assert.ok(files.includes("mod.js") && files.includes("mod.d.ts") && files.includes("package.json"));
+    assert.ok(files.includes("README.md") && files.includes("CHANGELOG.md") && files.includes("LICENSE"));
+    for (const js of files.filter((f) => f.endsWith(".js"))) assert.ok(files.includes(`${js}.map`), `${js}.map`);
+    const map = JSON.parse(readFileSync(join(dist, "lib", "memberlist.js.map"), "utf8"));
+    assert.match(map.sourcesContent[0], /export class Memberlist/);
   });
+
+  it("runs the memberlist bin through npx and bunx: --help, then an agent answering members --json", async () => {
+    ok(run("npx", ["--no-install", "memberlist", "--help"], consumer), "npx memberlist --help");
+    const help = ok(run(bin("bun"), ["x", "memberlist", "--help"], consumer), "bunx memberlist --help");
+    assert.match(help, /Usage: memberlist <command>/);
+    const gossip = 29_000 + Math.floor(Math.random() * 500) * 2;
+    const rpc = `127.0.0.1:${gossip + 1}`;
+    const agent = spawn("npx", ["--no-install", "memberlist", "agent", "--node", "npx-agent", "--bind", `127.0.0.1:${gossip}`, "--rpc-addr", rpc], {
+      cwd: consumer,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    agent.stdout!.on("data", (d: Uint8Array) => (out += String(d)));
+    agent.stderr!.on("data", (d: Uint8Array) => (out += String(d)));
+    try {
+      for (let i = 0; i < 100 && !out.includes("Agent started"); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /Agent started/);
+      const members = JSON.parse(ok(run(bin("bun"), ["x", "memberlist", "members", "--json", "--rpc-addr", rpc], consumer), "bunx memberlist members"));
+      assert.deepEqual(members.members.map((m: { name: string; state: string }) => [m.name, m.state]), [["npx-agent", "alive"]]);
+      ok(run("npx", ["--no-install", "memberlist", "leave", "--rpc-addr", rpc], consumer), "npx memberlist leave");
+      const code = await new Promise((r) => agent.once("exit", r));
+      assert.equal(code, 0, out);
+    } finally {
+      agent.kill("SIGKILL");
+    }
+  });
+
+  it("loads with require() (CommonJS) on Node", () => {
+    writeFileSync(join(consumer, "app.cjs"), `
+const { Memberlist, NodeState } = require("@gossip/memberlist");
+const { createHandler } = require("@gossip/memberlist/http");
+console.log(JSON.stringify({ ml: typeof Memberlist.create, left: NodeState.Left, handler: typeof createHandler }));
+`);
+    const out = JSON.parse(ok(run(process.execPath, ["app.cjs"], consumer), "node app.cjs").trim());
+    assert.deepEqual(out, { ml: "function", left: 3, handler: "function" });
+  });
+
+  for (const resolution of ["node16", "node"] as const) {
+    it(`type-checks with moduleResolution "${resolution}" (subpaths through ${resolution === "node" ? "typesVersions" : "exports"})`, () => {
+      writeFileSync(join(consumer, `res-${resolution}.ts`), `
+import { Memberlist, type Node, PrometheusMetrics } from "@gossip/memberlist";
+import { createHandler } from "@gossip/memberlist/http";
+import { leaveOnSignals } from "@gossip/memberlist/agent";
+import { VirtualClock } from "@gossip/memberlist/testing";
+export async function main(): Promise<Node[]> {
+  const ml = await Memberlist.create({ name: "n", clock: new VirtualClock(), metrics: new PrometheusMetrics() });
+  const handler: (r: Request) => Promise<Response> = createHandler(ml);
+  void handler;
+  leaveOnSignals(ml)();
+  return ml.members();
+}
+`);
+      writeFileSync(
+        join(consumer, `tsconfig.${resolution}.json`),
+        JSON.stringify({
+          compilerOptions: {
+            target: "es2022",
+            lib: ["es2023", "dom"],
+            module: resolution === "node" ? "commonjs" : "node16",
+            moduleResolution: resolution === "node" ? "node10" : "node16",
+            strict: true,
+            noEmit: true,
+            typeRoots: [join(root, "node_modules", "@types")],
+            types: ["node"],
+            skipLibCheck: true,
+          },
+          files: [`res-${resolution}.ts`],
+        }),
+      );
+      // TypeScript 7 dropped moduleResolution "node" (node10); the users who still have it run 5.x.
+      const tsc = resolution === "node" ? join(root, "node_modules", "typescript5", "bin", "tsc") : bin("tsc");
+      ok(run(tsc, ["-p", join(consumer, `tsconfig.${resolution}.json`)], consumer), `tsc (${resolution})`);
+    });
+  }
 
   it("type-checks a user's TypeScript (with @types/node) against the shipped declarations", () => {
     writeFileSync(join(consumer, "app.ts"), APP_TS);

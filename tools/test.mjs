@@ -7,14 +7,26 @@
 //
 //   node tools/test.mjs [--only types,node,deno,bun,doc,publish]
 //
+// The node step runs the tests that drive every runtime from outside (the CLI, the examples,
+// the npm package, the status page in headless Chromium): they need the compiled build.
+//
 // Environment: CI=1 makes the Go interop tests fail (not skip) when Go is missing.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => `${root}node_modules/.bin/${name}`;
+
+function entryPoints() {
+  const jsr = JSON.parse(readFileSync(`${root}jsr.json`, "utf8"));
+  return Object.values(jsr.exports);
+}
+
+function agentModules() {
+  return readdirSync(`${root}agent`).filter((f) => f.endsWith(".ts") && f !== "cli.ts").map((f) => `agent/${f}`);
+}
 
 const steps = [
   { name: "types", cmd: bin("tsc"), args: ["-p", "tsconfig.json"] },
@@ -27,7 +39,18 @@ const steps = [
   },
   { name: "deno", cmd: bin("deno"), args: ["test", "-A", "--quiet", "tests/"] },
   { name: "bun", cmd: bin("bun"), args: ["test"] },
-  { name: "doc", cmd: bin("deno"), args: ["test", "-A", "--quiet", "--doc", "mod.ts", "lib/", "transports/"] },
+  // `deno doc --lint` over every entry point of jsr.json (as JSR scores the package), then every
+  // documentation example run as a test. agent/cli.ts runs the command line when loaded, so it is
+  // linted but not loaded by `deno test`.
+  {
+    name: "doc",
+    cmd: bin("deno"),
+    args: ["doc", "--lint", ...entryPoints()],
+    then: {
+      cmd: bin("deno"),
+      args: ["test", "-A", "--quiet", "--doc", "mod.ts", "wire.ts", "testing.ts", "lib/", "transports/", ...agentModules()],
+    },
+  },
   { name: "publish", cmd: bin("deno"), args: ["publish", "--dry-run", "--allow-dirty", "--config", "jsr.json"] },
 ];
 
