@@ -6,7 +6,7 @@
 //   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
 //                  [--churn F] [--user-share S]
-//                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json]
+//                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json] [--svg FILE]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
 // same output, except for the wall-clock and heap figures.
@@ -51,6 +51,22 @@ export interface SimOptions {
   /** join: how many seeds, and the window (ms) over which the others join. */
   seeds: number;
   joinWindow: number;
+  /** Called each simulated second (for `--svg`): cumulative suspect and dead messages handled. */
+  trace?: (sample: TraceSample) => void;
+}
+
+/** One simulated second, as `SimOptions.trace` gets it. */
+export interface TraceSample {
+  /** Virtual time, ms. */
+  at: number;
+  /** When the scenario's event happened (0 until it has). */
+  event: number;
+  /** Suspect and dead messages handled by all nodes so far (memberlist.msg.suspect / .dead). */
+  suspect: number;
+  dead: number;
+  /** Live nodes that knew of the event so far, and of how many. */
+  informed: number;
+  of: number;
 }
 
 /** The simulator's report. */
@@ -259,6 +275,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     while (clock.now() < end) {
       await clock.advance(Math.min(1000, end - clock.now()));
       sampleHealth();
+      if (o.trace !== undefined) {
+        const informed = detection?.length ?? (o.scenario === "broadcast" ? Math.max(0, heard.size - 1) : informedTimes.length);
+        o.trace({ at: clock.now(), event, suspect: metrics.suspect, dead: metrics.dead, informed, of: informedOf });
+      }
       each?.();
       // Suspect states are sampled each second (a transition shorter than that is missed).
       if (o.verbose && Math.round(clock.now()) % 10000 < 1000) log(`t=${Math.round(clock.now() / 1000)}s`);
@@ -504,7 +524,19 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
 }
 
 if ((import.meta as { main?: boolean }).main ?? globalThis.process?.argv[1]?.endsWith("sim.ts")) {
-  const opts = parseArgs(globalThis.process?.argv.slice(2) ?? []);
+  const argv = globalThis.process?.argv.slice(2) ?? [];
+  const opts = parseArgs(argv);
+  const svgAt = argv.indexOf("--svg");
+  const svgFile = svgAt >= 0 ? argv[svgAt + 1] : undefined;
+  if (svgAt >= 0 && (svgFile === undefined || svgFile.startsWith("--"))) throw new RangeError(`Invalid option "--svg": expected a file name`);
+  const trace: TraceSample[] = [];
+  if (svgFile !== undefined) opts.trace = (s) => trace.push(s);
   const report = await simulate(opts);
+  if (svgFile !== undefined) {
+    const { writeFileSync } = await import("node:fs");
+    const { renderSimSvg } = await import("./_sim_svg.ts");
+    writeFileSync(svgFile, renderSimSvg(report, trace));
+    console.error(`sim: wrote ${svgFile}`);
+  }
   console.log(opts.json ? JSON.stringify(report) : JSON.stringify(report, null, 2));
 }
