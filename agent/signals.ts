@@ -100,11 +100,14 @@ export function leaveOnSignals(
     log(`memberlist: ${signal}: leaving the cluster`);
     void (async () => {
       let code = 0;
-      const left = await Promise.allSettled(nodes.map((n) => n.leave(timeout)));
-      for (const r of left) {
-        if (r.status === "rejected") {
+      // One after the other: nodes leaving at once would each wait for a leave broadcast that no
+      // one alive is left to take.
+      for (const n of nodes) {
+        try {
+          await n.leave(timeout);
+        } catch (err) {
           code = 1;
-          log(`memberlist: leave failed: ${r.reason instanceof Error ? r.reason.message : r.reason}`);
+          log(`memberlist: leave failed: ${err instanceof Error ? err.message : err}`);
         }
       }
       try {

@@ -148,7 +148,7 @@ export function apiHandler(
           case "/v1/health":
             return health(ml);
           case "/v1/events":
-            return events(ml, url, request.signal, options.logs, keepAlive);
+            return events(ml, url, options.logs, keepAlive);
           case "/metrics":
             if (metrics === undefined) {
               return problem(404, "No metrics: pass a PrometheusMetrics as config.metrics (or as the handler's metrics option)");
@@ -275,13 +275,10 @@ function decodeKey(value: unknown): Uint8Array {
   return key;
 }
 
-function events(
-  ml: Memberlist,
-  url: URL,
-  signal: AbortSignal,
-  logs: LogSource | undefined,
-  keepAlive: number,
-): Response {
+// The stream ends when the client goes away (the runtime cancels the body), or at shutdown.
+// request.signal is not used: Deno aborts it when any response completes ("legacy abort") and
+// warns about listeners on it.
+function events(ml: Memberlist, url: URL, logs: LogSource | undefined, keepAlive: number): Response {
   const wanted = url.searchParams.get("types");
   const types = wanted === null ? EVENT_TYPES : wanted.split(",").filter((t): t is NodeEventType => (EVENT_TYPES as string[]).includes(t));
   const logParam = url.searchParams.get("logs");
@@ -292,7 +289,7 @@ function events(
   if (minLevel !== null && logs === undefined) return problem(404, "No log stream: this handler was given no logs");
   const enc = new TextEncoder();
   const stop = new AbortController();
-  const done = AbortSignal.any([signal, stop.signal]);
+  const done = stop.signal;
   let id = 0;
   let cleanup: (() => void)[] = [];
   const body = new ReadableStream<Uint8Array>({

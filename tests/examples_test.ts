@@ -173,6 +173,25 @@ describe("server examples: API up, SIGTERM leaves gracefully, the peer sees left
   });
 });
 
+describe("npm run demo -- --web", { skip: nodeOnly }, () => {
+  it("serves the demo cluster's status page and API while it runs, and leaves gracefully on Ctrl-C", async () => {
+    const p = new Proc("demo --web", bin("deno"), ["run", "-A", join(root, "tools/demo.ts"), "--nodes", "3", "--web", "--port", String(port()), "--pause", "300"]);
+    try {
+      const base = (await p.waitFor(/status page of node-0: (http:\/\/127\.0\.0\.1:\d+)\//))[1]!;
+      assert.match(await (await fetch(`${base}/`)).text(), /<title>node-0 · memberlist<\/title>/);
+      await p.waitFor(/the cluster keeps running/, 60_000);
+      const { members } = await (await fetch(`${base}/v1/members`)).json() as { members: { name: string; state: string; tags: object }[] };
+      assert.deepEqual(members.map((m) => [m.name, m.state]), [["node-0", "alive"], ["node-1", "left"], ["node-2", "dead"]]);
+      assert.deepEqual(members[0]!.tags, { role: "web" });
+      assert.match(await (await fetch(`${base}/metrics`)).text(), /^memberlist_msg_dead /m);
+      assert.equal(await p.stop("SIGINT"), 0, p.out);
+      assert.match(p.out, /left gracefully/);
+    } finally {
+      await p.stop("SIGKILL");
+    }
+  });
+});
+
 const serfSkip = nodeOnly || requireSerfOrSkip();
 
 describe("examples/serf_join.ts", { skip: serfSkip }, () => {

@@ -4,15 +4,28 @@
 // changes its metadata, one is killed and the others suspect it and declare it dead,
 // one leaves gracefully. Prints a timeline of who saw what, and when.
 //
-//   npm run demo [-- --runtime deno|bun|node] [--nodes N]
+//   npm run demo [-- --runtime deno|bun|node] [--nodes N] [--web [--port P] [--pause MS]]
+//
+// --web serves node-0's status page and API (127.0.0.1, port 8080 or --port) while the demo runs,
+// slows the steps down (up to --pause MS between them, default 3000) so a person can follow them
+// there, and keeps serving at the end until
+// Ctrl-C (which leaves gracefully).
 //
 // (tools/demo.mjs installs what is missing and picks the runtime; this file is the demo.)
-import { defaultLocalConfig, Keyring, Memberlist, type Node, NodeState } from "../mod.ts";
+import { leaveOnSignals } from "../agent/signals.ts";
+import { type HttpServer, serve } from "../agent/serve.ts";
+import { createHandler } from "../lib/http.ts";
+import { defaultLocalConfig, encodeTags, Keyring, Memberlist, type Node, NodeState, PrometheusMetrics } from "../mod.ts";
 import { detectRuntime } from "../lib/_runtime.ts";
 import { formatFields, type LogFields, type Logger } from "../lib/logging.ts";
 
 const args = globalThis.process?.argv.slice(2) ?? [];
 const count = Math.max(3, Math.min(64, Number(args[args.indexOf("--nodes") + 1] ?? 5) || 5));
+const web = args.includes("--web");
+const webPort = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 8080;
+/** With --web, a pause between the steps, so that they can be followed on the page. */
+const pauseScale = args.includes("--pause") ? Number(args[args.indexOf("--pause") + 1]) / 3000 : 1;
+const pause = (ms: number) => (web ? new Promise((r) => setTimeout(r, ms * pauseScale)) : Promise.resolve());
 const start = performance.now();
 const elapsed = () => ((performance.now() - start) / 1000).toFixed(3).padStart(7) + "s";
 const say = (who: string, what: string) => console.log(`${elapsed()}  ${who.padEnd(8)} ${what}`);
@@ -52,8 +65,10 @@ for (let i = 0; i < count; i++) {
     bindAddr: "127.0.0.1",
     bindPort: 0,
     keyring,
-    delegate: { nodeMeta: () => new TextEncoder().encode(meta.get(name)) },
+    // Metadata as serf-style tags, so the status page shows them as key=value.
+    delegate: { nodeMeta: () => encodeTags(Object.fromEntries(meta.get(name)!.split(";").map((kv) => kv.split("=") as [string, string]))) },
     logger: timelineLogger(name),
+    ...(i === 0 ? { metrics: new PrometheusMetrics() } : {}),
   });
   nodes.push(ml);
   say(name, `up at ${ml.localNode().address}`);
@@ -72,7 +87,7 @@ for (const ml of nodes) {
     seen.set(`${observer}/${e.node.name}`, NodeState.Alive);
   });
   ml.addEventListener("update", (e) => {
-    if (e.node.name !== observer) say(observer, `sees ${e.node.name} update its metadata to "${new TextDecoder().decode(e.node.meta)}"`);
+    if (e.node.name !== observer) say(observer, `sees ${e.node.name} update its metadata to "${meta.get(e.node.name)}"`);
   });
   ml.addEventListener("leave", (e) => {
     seen.set(`${observer}/${e.node.name}`, e.node.state);
@@ -111,6 +126,13 @@ const poll = (async () => {
   }
 })();
 
+let server: HttpServer | null = null;
+if (web) {
+  server = await serve(createHandler(nodes[0]!), { hostname: "127.0.0.1", port: webPort });
+  console.log(`\nstatus page of ${names[0]}: ${server.url}/  (API: ${server.url}/v1/members, metrics: ${server.url}/metrics)`);
+  await pause(3000);
+}
+
 // --------------------------------------------------------------------------- join
 console.log("");
 say("demo", `${names.slice(1).join(", ")} join ${names[0]}`);
@@ -123,11 +145,13 @@ console.log("");
 const updater = nodes[1]!;
 meta.set(names[1]!, "role=web;version=2");
 say(names[1]!, `updates its metadata`);
+await pause(2000);
 await updater.updateNode(5000);
-await waitFor("the update", () => nodes.every((ml) => new TextDecoder().decode(ml.members().find((n) => n.name === names[1])!.meta) === "role=web;version=2"), 10_000);
+await waitFor("the update", () => nodes.every((ml) => ml.members().find((n) => n.name === names[1])!.meta.length === updater.localNode().meta.length), 10_000);
 
 // --------------------------------------------------------------------------- failure
 console.log("");
+await pause(3000);
 const victimIndex = count - 1;
 victim = names[victimIndex]!;
 say("demo", `kills ${victim} (no goodbye: its sockets just close)`);
@@ -141,6 +165,7 @@ say("demo", `detection of ${victim}: first ${(times[0]! / 1000).toFixed(2)} s, m
 
 // --------------------------------------------------------------------------- leave
 console.log("");
+await pause(3000);
 const leaverIndex = count - 2;
 const leaver = names[leaverIndex]!;
 say(leaver, "leaves gracefully");
@@ -158,5 +183,10 @@ console.log("");
 for (const ml of stayers) {
   say(ml.localNode().name, `members: ${ml.members().map((n) => `${n.name} (${stateName[n.state]})`).join(", ")}`);
 }
-await Promise.all(stayers.map((ml) => ml.shutdown()));
-console.log(`\ndone in ${elapsed().trim()}: everything shut down, the process exits by itself.`);
+if (server !== null) {
+  console.log(`\nthe cluster keeps running: ${server.url}/  (Ctrl-C leaves gracefully and stops)`);
+  leaveOnSignals(stayers, { beforeShutdown: () => server!.close(), log: (m) => say("demo", m) });
+} else {
+  await Promise.all(stayers.map((ml) => ml.shutdown()));
+  console.log(`\ndone in ${elapsed().trim()}: everything shut down, the process exits by itself.`);
+}
