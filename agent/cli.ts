@@ -20,6 +20,7 @@
  * @module
  */
 
+import type { MemberJSON } from "../lib/_http_api.ts";
 import { type AgentOptions, type LogLevel, startAgent } from "./agent.ts";
 import { exitProcess } from "./signals.ts";
 
@@ -162,20 +163,7 @@ async function call(flags: Flags, path: string, body?: unknown): Promise<unknown
   return data;
 }
 
-interface Member {
-  name: string;
-  address: string;
-  state: string;
-  tags?: Record<string, string>;
-  metaText?: string;
-  meta: string;
-  pMin: number;
-  pMax: number;
-  pCur: number;
-  dMin: number;
-  dMax: number;
-  dCur: number;
-}
+type Member = MemberJSON;
 
 function columns(rows: string[][]): string {
   const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
