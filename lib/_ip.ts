@@ -18,7 +18,18 @@
  * @module
  */
 
-/** An IP network: a masked network number and its mask (Go `net.IPNet`). */
+/**
+ * An IP network: a masked network number and its mask (Go `net.IPNet`).
+ *
+ * @example Usage
+ * ```ts
+ * import { type IPNet, validateConfig } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const [net]: readonly IPNet[] = validateConfig({ name: "a", cidrsAllowed: ["10.1.0.0/16"] }).cidrs;
+ * assert.deepEqual(net, { network: new Uint8Array([10, 1, 0, 0]), mask: new Uint8Array([255, 255, 0, 0]), prefix: 16 });
+ * ```
+ */
 export interface IPNet {
   /** The network number, already masked: 4 bytes for IPv4 CIDR text, 16 for IPv6 CIDR text. */
   readonly network: Uint8Array;

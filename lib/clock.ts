@@ -9,7 +9,21 @@
  * @module
  */
 
-/** A timer that can be cancelled. */
+/**
+ * A timer that can be cancelled.
+ *
+ * @example Usage
+ * ```ts
+ * import { systemClock, type TimerHandle } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * let fired = false;
+ * const timer: TimerHandle = systemClock.setTimeout(() => (fired = true), 10);
+ * timer.cancel();
+ * await new Promise((r) => setTimeout(r, 20));
+ * assert.equal(fired, false);
+ * ```
+ */
 export interface TimerHandle {
   /** Stops the timer; does nothing if it already fired or was cancelled. */
   cancel(): void;
@@ -18,6 +32,16 @@ export interface TimerHandle {
 /**
  * A source of time and timers. All times are milliseconds on one monotonic
  * scale; only differences between them mean anything.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Clock, systemClock } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const clock: Clock = systemClock; // or VirtualClock from "@gossip/memberlist/testing"
+ * const fired = await new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(true), 1));
+ * assert.ok(fired);
+ * ```
  */
 export interface Clock {
   /** The current time in milliseconds. */

@@ -146,6 +146,15 @@ const UDP_BUFFER_SIZE_MAX = 65_502;
  * The `@default` values below are the LAN profile's; see
  * {@linkcode defaultWANConfig} and {@linkcode defaultLocalConfig} for the
  * others.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Config, defaultLANConfig } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const config: Config = { ...defaultLANConfig(), name: "node-1", bindPort: 7947 };
+ * assert.equal(config.probeInterval, 1000);
+ * ```
  */
 export interface Config {
   /**
@@ -684,6 +693,16 @@ export interface Config {
  * A checked configuration with the values the protocol core derives from it,
  * as returned by {@linkcode validateConfig}. Frozen; its byte arrays are
  * private copies.
+ *
+ * @example Usage
+ * ```ts
+ * import { type ResolvedConfig, validateConfig } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const config: ResolvedConfig = validateConfig({ name: "a", label: "prod" });
+ * assert.deepEqual(config.labelBytes, new TextEncoder().encode("prod"));
+ * assert.equal(config.keyring, null);
+ * ```
  */
 export interface ResolvedConfig extends Readonly<Config> {
   /**

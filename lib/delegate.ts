@@ -59,6 +59,29 @@ import type { Node } from "./node.ts";
  * The main application hook (Go `Delegate`): metadata about this node, user
  * messages, user broadcasts piggybacked on gossip, and application state
  * exchanged during push/pull.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { Delegate } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const got: string[] = [];
+ * const delegate: Delegate = {
+ *   nodeMeta: () => new TextEncoder().encode("role=web"),
+ *   notifyMsg: (msg) => void got.push(new TextDecoder().decode(msg)),
+ * };
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a"), delegate });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * await b.join([a.localNode().address]);
+ * await b.sendReliable(a.localNode(), new TextEncoder().encode("hi"));
+ * assert.equal(new TextDecoder().decode(b.members().find((n) => n.name === "a")!.meta), "role=web");
+ * while (got.length === 0) await new Promise((r) => setTimeout(r, 5)); // delivered on a's side
+ * assert.deepEqual(got, ["hi"]);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface Delegate {
   /**
@@ -131,6 +154,23 @@ export interface Delegate {
  * Notifications of membership changes (Go `EventDelegate`). The calls for one
  * node come in the order the changes happened. The same events are also
  * dispatched as `"join"`, `"leave"` and `"update"` events on the `Memberlist`.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { EventDelegate } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const joined: string[] = [];
+ * const events: EventDelegate = { notifyJoin: (node) => void joined.push(node.name) };
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a"), events });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * await b.join([a.localNode().address]);
+ * assert.deepEqual(joined, ["a", "b"]);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface EventDelegate {
   /**
@@ -163,6 +203,19 @@ export interface EventDelegate {
 /**
  * Notification of name conflicts (Go `ConflictDelegate`): two nodes, at
  * different addresses, claim the same name.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ConflictDelegate, Node } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const conflicts: string[] = [];
+ * const conflict: ConflictDelegate = {
+ *   notifyConflict: (existing: Node, other: Node) => void conflicts.push(`${existing.address} vs ${other.address}`),
+ * };
+ * conflict.notifyConflict?.({ address: "10.0.0.1:7946" } as Node, { address: "10.0.0.2:7946" } as Node);
+ * assert.deepEqual(conflicts, ["10.0.0.1:7946 vs 10.0.0.2:7946"]);
+ * ```
  */
 export interface ConflictDelegate {
   /**
@@ -183,6 +236,26 @@ export interface ConflictDelegate {
  * A veto over joins (Go `MergeDelegate`). Not consulted for the periodic
  * push/pull sync, only for exchanges that are part of a `join()`, on both
  * sides.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import { JoinError, type MergeDelegate } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * // Refuse to merge with a cluster that has a node called "intruder".
+ * const merge: MergeDelegate = {
+ *   notifyMerge: (peers) => {
+ *     if (peers.some((p) => p.name === "intruder")) throw new Error("refused");
+ *   },
+ * };
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "intruder", transport: net.newTransport("a") });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b"), merge });
+ * await assert.rejects(b.join([a.localNode().address]), JoinError);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface MergeDelegate {
   /**
@@ -201,6 +274,23 @@ export interface MergeDelegate {
 /**
  * A filter on alive messages (Go `AliveDelegate`), to keep nodes out of the
  * cluster by application rules (wrong cluster ID in their metadata, say).
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { AliveDelegate } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const seen: string[] = [];
+ * const alive: AliveDelegate = { notifyAlive: (peer) => void seen.push(peer.name) };
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a"), alive });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * await b.join([a.localNode().address]);
+ * assert.ok(seen.includes("b"));
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface AliveDelegate {
   /**
@@ -218,6 +308,26 @@ export interface AliveDelegate {
  * Round-trip times and custom ack payloads (Go `PingDelegate`). Only direct
  * UDP probes count: indirect probes and TCP fallback probes say nothing
  * useful about the round trip to the target.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { PingDelegate } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const rtts: number[] = [];
+ * const ping: PingDelegate = {
+ *   ackPayload: () => new TextEncoder().encode("load=0.3"),
+ *   notifyPingComplete: (_other, rttMs) => void rtts.push(rttMs),
+ * };
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a"), ping });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b"), ping });
+ * await b.join([a.localNode().address]);
+ * assert.ok((await b.ping("a", a.localNode().address)) >= 0);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface PingDelegate {
   /**

@@ -8,7 +8,18 @@
  * @module
  */
 
-/** Structured context for a log line (node names, addresses, errors). */
+/**
+ * Structured context for a log line (node names, addresses, errors).
+ *
+ * @example Usage
+ * ```ts
+ * import type { LogFields } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const fields: LogFields = { node: "b", addr: "10.0.0.2:7946", error: new Error("timeout") };
+ * assert.equal(Object.keys(fields).length, 3);
+ * ```
+ */
 export type LogFields = Record<string, unknown>;
 
 /**
@@ -16,6 +27,20 @@ export type LogFields = Record<string, unknown>;
  * winston take their arguments in that order and fit as they are; pino and
  * bunyan take the fields first (`logger.warn(fields, message)`): wrap them in
  * {@linkcode pinoLogger}.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { Logger } from "@gossip/memberlist";
+ *
+ * const warnings: string[] = [];
+ * const logger: Logger = { debug() {}, info() {}, warn: (message) => void warnings.push(message), error() {} };
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: new MockNetwork().newTransport("a"), logger });
+ * await ml.shutdown();
+ * assert.deepEqual(warnings, []);
+ * ```
  */
 export interface Logger {
   /** Detailed protocol events (every probe, every merge). */
@@ -54,7 +79,21 @@ export const defaultLogger: Logger = {
   },
 };
 
-/** The object-first logging methods of pino (and bunyan): `logger.warn(fields, message)`. */
+/**
+ * The object-first logging methods of pino (and bunyan): `logger.warn(fields, message)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { type PinoLike, pinoLogger } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const record = (fields: object, message: string) => void lines.push(`${message} ${JSON.stringify(fields)}`);
+ * const target: PinoLike = { debug: record, info: record, warn: record, error: record }; // a pino logger fits
+ * pinoLogger(target).info("Joined", { nodes: 2 });
+ * assert.deepEqual(lines, ['Joined {"nodes":2}']);
+ * ```
+ */
 export interface PinoLike {
   /** Logs at debug level. */
   debug(fields: object, message: string): void;

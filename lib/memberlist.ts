@@ -70,10 +70,37 @@ export class NodeEvent extends Event {
  * The membership events: `"join"`, `"leave"` (left or failed: `node.state`
  * tells which), `"update"` (metadata changed) and `"suspect"` (a probe
  * failed and the suspicion timer started; not in Go's `EventDelegate`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { NodeEventType } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const types: NodeEventType[] = ["join", "leave", "update", "suspect"];
+ * assert.equal(types.length, 4);
+ * ```
  */
 export type NodeEventType = "join" | "leave" | "update" | "suspect";
 
-/** Options of {@linkcode Memberlist.events}. */
+/**
+ * Options of {@linkcode Memberlist.events}.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { NodeEventsOptions } from "@gossip/memberlist";
+ *
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: new MockNetwork().newTransport("a") });
+ * const stop = new AbortController();
+ * const options: NodeEventsOptions = { types: ["leave"], signal: stop.signal, maxBuffered: 100 };
+ * const events = ml.events(options);
+ * stop.abort();
+ * assert.equal((await events.next()).done, true);
+ * await ml.shutdown();
+ * ```
+ */
 export interface NodeEventsOptions {
   /** The event types to yield. @default {["join", "leave", "update", "suspect"]} */
   types?: readonly NodeEventType[];
@@ -88,10 +115,48 @@ export interface NodeEventsOptions {
   maxBuffered?: number;
 }
 
-/** A listener of {@linkcode NodeEvent}s. */
+/**
+ * A listener of {@linkcode NodeEvent}s.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { NodeEventListener } from "@gossip/memberlist";
+ *
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: new MockNetwork().newTransport("a") });
+ * const names: string[] = [];
+ * const listener: NodeEventListener = (e) => names.push(e.node.name);
+ * ml.addEventListener("join", listener);
+ * ml.removeEventListener("join", listener);
+ * assert.deepEqual(names, []);
+ * await ml.shutdown();
+ * ```
+ */
 export type NodeEventListener = (event: NodeEvent) => void;
 
-/** Options of {@linkcode Memberlist.addEventListener}. */
+/**
+ * Options of {@linkcode Memberlist.addEventListener}.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { NodeEventListenerOptions } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * const options: NodeEventListenerOptions = { once: true };
+ * let joins = 0;
+ * a.addEventListener("join", () => joins++, options);
+ * await b.join([a.localNode().address]);
+ * assert.equal(joins, 1);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
 export interface NodeEventListenerOptions {
   /** Remove the listener after its first call. */
   once?: boolean;
@@ -99,7 +164,24 @@ export interface NodeEventListenerOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode Memberlist.join}. */
+/**
+ * Options of {@linkcode Memberlist.join}.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { JoinOptions } from "@gossip/memberlist";
+ *
+ * const net = new MockNetwork();
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+ * const b = await Memberlist.create({ ...defaultLocalConfig(), name: "b", transport: net.newTransport("b") });
+ * const options: JoinOptions = { signal: AbortSignal.timeout(5000) };
+ * assert.equal(await b.join([a.localNode().address], options), 1);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
 export interface JoinOptions {
   /** Aborts the join: pending exchanges are closed and the promise rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -31,7 +31,18 @@ export const NodeState = {
 /** A value of {@linkcode NodeState}. */
 export type NodeState = (typeof NodeState)[keyof typeof NodeState];
 
-/** The name of a {@linkcode NodeState}, as JSON and the HTTP API show it. */
+/**
+ * The name of a {@linkcode NodeState}, as JSON and the HTTP API show it.
+ *
+ * @example Usage
+ * ```ts
+ * import { NodeState, type NodeStateName, nodeStateName } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const name: NodeStateName = nodeStateName(NodeState.Dead);
+ * assert.equal(name, "dead");
+ * ```
+ */
 export type NodeStateName = "alive" | "suspect" | "dead" | "left";
 
 const STATE_NAMES: readonly NodeStateName[] = ["alive", "suspect", "dead", "left"];
@@ -64,6 +75,21 @@ export function nodeStateName(state: NodeState): NodeStateName {
  * The snapshots that `Memberlist` hands out turn into {@linkcode NodeJSON}
  * with `JSON.stringify` (so `Response.json(ml.members())` works): the state
  * by name, the metadata in base64.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import { type Node, NodeState } from "@gossip/memberlist";
+ *
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: new MockNetwork().newTransport("a") });
+ * const self: Node = ml.localNode();
+ * assert.equal(self.name, "a");
+ * assert.equal(self.state, NodeState.Alive);
+ * assert.equal(self.address, `${self.addr}:${self.port}`);
+ * await ml.shutdown();
+ * ```
  */
 export interface Node {
   /** Unique node name. */
@@ -96,6 +122,20 @@ export interface Node {
  * The JSON form of a {@linkcode Node}: the same fields, with the state by
  * name and the metadata in base64 (as Go's `encoding/json` writes a
  * `[]byte`).
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { NodeJSON } from "@gossip/memberlist";
+ *
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: new MockNetwork().newTransport("a") });
+ * const [self]: NodeJSON[] = JSON.parse(JSON.stringify(ml.members()));
+ * assert.equal(self!.state, "alive");
+ * assert.equal(self!.meta, "");
+ * await ml.shutdown();
+ * ```
  */
 export interface NodeJSON {
   /** Unique node name. */

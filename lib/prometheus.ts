@@ -15,7 +15,20 @@
 import { type Clock, systemClock } from "./clock.ts";
 import type { MetricLabel, Metrics } from "./metrics.ts";
 
-/** Options of {@linkcode PrometheusMetrics}. */
+/**
+ * Options of {@linkcode PrometheusMetrics}.
+ *
+ * @example Usage
+ * ```ts
+ * import { PrometheusMetrics, type PrometheusMetricsOptions } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const options: PrometheusMetricsOptions = { summaryMaxAge: 60_000, maxSeries: 1000 };
+ * const metrics = new PrometheusMetrics(options);
+ * metrics.setGauge(["memberlist", "health", "score"], 0, []);
+ * assert.match(metrics.render(), /^memberlist_health_score 0$/m);
+ * ```
+ */
 export interface PrometheusMetricsOptions {
   /**
    * How long a sample counts towards a summary's quantiles, in ms (go-metrics:

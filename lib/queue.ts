@@ -19,6 +19,17 @@ import { retransmitLimit } from "./util.ts";
  * `uniqueBroadcast()` method to make it a {@linkcode UniqueBroadcast}; the
  * queue looks for those methods to decide how a new broadcast replaces queued
  * ones.
+ *
+ * @example Usage
+ * ```ts
+ * import { type Broadcast, TransmitLimitedQueue } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new TransmitLimitedQueue({ numNodes: () => 3, retransmitMult: 1 });
+ * const hello: Broadcast = { message: () => new TextEncoder().encode("hello") };
+ * queue.queueBroadcast(hello);
+ * assert.deepEqual(queue.getBroadcasts(0, 100).map((b) => new TextDecoder().decode(b)), ["hello"]);
+ * ```
  */
 export interface Broadcast {
   /**
@@ -57,6 +68,18 @@ export interface Broadcast {
  *
  * Its `invalidates()` should agree with the names (true for another
  * NamedBroadcast of the same name), though the queue does not call it today.
+ *
+ * @example Usage
+ * ```ts
+ * import { type NamedBroadcast, TransmitLimitedQueue } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new TransmitLimitedQueue({ numNodes: () => 3, retransmitMult: 1 });
+ * const update = (v: string): NamedBroadcast => ({ name: () => "config", message: () => new TextEncoder().encode(v) });
+ * queue.queueBroadcast(update("v1"));
+ * queue.queueBroadcast(update("v2")); // replaces v1: same name
+ * assert.deepEqual(queue.getBroadcasts(0, 100).map((b) => new TextDecoder().decode(b)), ["v2"]);
+ * ```
  */
 export interface NamedBroadcast extends Broadcast {
   /**
@@ -71,13 +94,41 @@ export interface NamedBroadcast extends Broadcast {
  * A broadcast that never replaces or is replaced by another one (Go
  * `UniqueBroadcast`), so queueing it skips the invalidation scan. Its
  * `invalidates()` should return `false`.
+ *
+ * @example Usage
+ * ```ts
+ * import { TransmitLimitedQueue, type UniqueBroadcast } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new TransmitLimitedQueue({ numNodes: () => 3, retransmitMult: 1 });
+ * const event = (text: string): UniqueBroadcast => ({
+ *   message: () => new TextEncoder().encode(text),
+ *   invalidates: () => false,
+ *   uniqueBroadcast() {},
+ * });
+ * queue.queueBroadcast(event("a"));
+ * queue.queueBroadcast(event("b"));
+ * assert.equal(queue.numQueued(), 2);
+ * ```
  */
 export interface UniqueBroadcast extends Broadcast {
   /** Marker method, never called: its presence makes the broadcast unique. */
   uniqueBroadcast(): void;
 }
 
-/** Options of {@linkcode TransmitLimitedQueue}. */
+/**
+ * Options of {@linkcode TransmitLimitedQueue}.
+ *
+ * @example Usage
+ * ```ts
+ * import { TransmitLimitedQueue, type TransmitLimitedQueueOptions } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const options: TransmitLimitedQueueOptions = { numNodes: () => 10, retransmitMult: 4 };
+ * const queue = new TransmitLimitedQueue(options);
+ * assert.equal(queue.numQueued(), 0);
+ * ```
+ */
 export interface TransmitLimitedQueueOptions {
   /**
    * Returns the estimated number of nodes in the cluster; the retransmit
@@ -106,6 +157,19 @@ export interface TransmitLimitedQueueOptions {
 /**
  * Space of a packet that {@linkcode TransmitLimitedQueue.getBroadcasts} keeps
  * for another source of messages.
+ *
+ * @example Usage
+ * ```ts
+ * import { type BroadcastShare, TransmitLimitedQueue } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new TransmitLimitedQueue({ numNodes: () => 3, retransmitMult: 1 });
+ * queue.queueBroadcast({ message: () => new Uint8Array(10) });
+ * let offered = 0;
+ * const share: BroadcastShare = { reserve: 20, fill: (avail) => ((offered = avail), 0) };
+ * assert.equal(queue.getBroadcasts(2, 100, share).length, 1);
+ * assert.ok(offered > 0);
+ * ```
  */
 export interface BroadcastShare {
   /** Bytes the queue leaves free after its first message, until `fill` is called (below 0 counts as 0). */
@@ -121,6 +185,18 @@ export interface BroadcastShare {
 
 /**
  * One queued broadcast as seen by {@linkcode TransmitLimitedQueue.orderedView}.
+ *
+ * @example Usage
+ * ```ts
+ * import { type QueuedBroadcast, TransmitLimitedQueue } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new TransmitLimitedQueue({ numNodes: () => 3, retransmitMult: 1 });
+ * queue.queueBroadcast({ message: () => new Uint8Array(7) });
+ * const [first]: QueuedBroadcast[] = queue.orderedView(false);
+ * assert.equal(first!.length, 7);
+ * assert.equal(first!.transmits, 0);
+ * ```
  */
 export interface QueuedBroadcast {
   /** The broadcast as it was queued. */

@@ -11,7 +11,19 @@
  * @module
  */
 
-/** Returns a number uniformly distributed in [0, 1), like `Math.random`. */
+/**
+ * Returns a number uniformly distributed in [0, 1), like `Math.random`.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultRandom, type RandomSource } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const random: RandomSource = defaultRandom; // or createSeededRandom(seed) from "@gossip/memberlist/testing"
+ * const x = random();
+ * assert.ok(x >= 0 && x < 1);
+ * ```
+ */
 export type RandomSource = () => number;
 
 /**

@@ -48,7 +48,22 @@ export const ENCRYPT_HEADER_SIZE: number = 5;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
-/** Where a {@linkcode StreamReader} gets its bytes: the next chunk, or null at the end. */
+/**
+ * Where a {@linkcode StreamReader} gets its bytes: the next chunk, or null at the end.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ByteSource } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * // A source that yields two chunks, then the end.
+ * const chunks = [new Uint8Array([1]), new Uint8Array([2, 3])];
+ * const source: ByteSource = { read: () => Promise.resolve(chunks.shift() ?? null) };
+ * const all: number[] = [];
+ * for (let c = await source.read(); c !== null; c = await source.read()) all.push(...c);
+ * assert.deepEqual(all, [1, 2, 3]);
+ * ```
+ */
 export interface ByteSource {
   /**
    * Resolves with the next chunk of bytes, or null when the peer closed its side.

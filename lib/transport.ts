@@ -16,7 +16,26 @@
 
 import type { ByteSource } from "./stream.ts";
 
-/** A datagram received by a transport. */
+/**
+ * A datagram received by a transport.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Packet } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new MockNetwork();
+ * const a = net.newTransport("a");
+ * const b = net.newTransport("b");
+ * const got = new Promise<Packet>((resolve) => b.setHandlers({ packet: resolve, stream: (c) => c.close() }));
+ * a.writeTo(new Uint8Array([1, 2, 3]), { addr: b.addr, name: "b" });
+ * const packet = await got;
+ * assert.deepEqual(packet.buf, new Uint8Array([1, 2, 3]));
+ * assert.equal(packet.from, a.addr);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
 export interface Packet {
   /** The bytes received. The receiver may keep them: the transport must not reuse the memory. */
   buf: Uint8Array;
@@ -26,7 +45,18 @@ export interface Packet {
   timestamp: number;
 }
 
-/** Where to send: a `"host:port"` and, when known, the node name behind it (Go `Address`). */
+/**
+ * Where to send: a `"host:port"` and, when known, the node name behind it (Go `Address`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { Address } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const to: Address = { addr: "[::1]:7946", name: "node-2" };
+ * assert.equal(to.name, "node-2");
+ * ```
+ */
 export interface Address {
   /** `"host:port"`, IPv6 hosts in brackets. */
   addr: string;
@@ -38,6 +68,26 @@ export interface Address {
  * A reliable, ordered, bidirectional byte stream (one TCP connection).
  * Reading follows {@linkcode ByteSource}; the stream is closed by `close()`, by
  * the peer, or when its deadline passes.
+ *
+ * @example Usage
+ * ```ts
+ * import type { Conn } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new MockNetwork();
+ * const a = net.newTransport("a");
+ * const b = net.newTransport("b");
+ * const received = new Promise<string>((resolve) =>
+ *   b.setHandlers({ packet() {}, stream: async (conn: Conn) => resolve(new TextDecoder().decode((await conn.read())!)) })
+ * );
+ * a.setHandlers({ packet() {}, stream: (conn) => conn.close() });
+ * const conn: Conn = await a.dialTimeout({ addr: b.addr, name: "b" }, 1000);
+ * await conn.write(new TextEncoder().encode("hello"));
+ * assert.equal(await received, "hello");
+ * conn.close();
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
  */
 export interface Conn extends ByteSource {
   /** The peer as `"ip:port"`. */
@@ -56,7 +106,28 @@ export interface Conn extends ByteSource {
   close(): void;
 }
 
-/** The callbacks through which a transport delivers input. */
+/**
+ * The callbacks through which a transport delivers input.
+ *
+ * @example Usage
+ * ```ts
+ * import type { TransportHandlers } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * let packets = 0;
+ * const handlers: TransportHandlers = { packet: () => void packets++, stream: (conn) => conn.close() };
+ * const net = new MockNetwork();
+ * const a = net.newTransport("a");
+ * const b = net.newTransport("b");
+ * b.setHandlers(handlers);
+ * a.setHandlers(handlers);
+ * a.writeTo(new Uint8Array([0]), { addr: b.addr, name: "b" });
+ * await new Promise((r) => setTimeout(r, 20));
+ * assert.equal(packets, 1);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
 export interface TransportHandlers {
   /** Called once per datagram received. */
   packet(packet: Packet): void;
@@ -64,7 +135,20 @@ export interface TransportHandlers {
   stream(conn: Conn): void;
 }
 
-/** The address and port this node tells others to use. */
+/**
+ * The address and port this node tells others to use.
+ *
+ * @example Usage
+ * ```ts
+ * import { type AdvertiseAddress, createNetTransport } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const t = await createNetTransport({ bindAddrs: ["127.0.0.1"], bindPort: 0 });
+ * const adv: AdvertiseAddress = t.finalAdvertiseAddr("", 0);
+ * assert.deepEqual(adv, { ip: "127.0.0.1", port: t.port });
+ * await t.shutdown();
+ * ```
+ */
 export interface AdvertiseAddress {
   /** An IP literal (IPv4 dotted or IPv6). */
   ip: string;
@@ -74,6 +158,20 @@ export interface AdvertiseAddress {
 
 /**
  * A network for memberlist (Go `Transport` and `NodeAwareTransport`).
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ * import type { Transport } from "@gossip/memberlist";
+ *
+ * // Any object of this shape can carry memberlist's traffic: here, the in-memory network's.
+ * const transport: Transport = new MockNetwork().newTransport("a");
+ * const ml = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport });
+ * assert.equal(ml.localNode().address, transport.finalAdvertiseAddr("", 0).ip + ":" + ml.localNode().port);
+ * await ml.shutdown();
+ * ```
  */
 export interface Transport {
   /**

@@ -1,6 +1,7 @@
 // Project invariants: lib/ stays free of runtime globals, and the manifests agree.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -52,6 +53,26 @@ describe("jsr.json", () => {
   it("maps every runtime dependency of package.json", () => {
     for (const dep of Object.keys(pkg.dependencies ?? {})) {
       assert.ok(Object.keys(jsr.imports ?? {}).some((k) => k.startsWith(dep)), dep);
+    }
+  });
+});
+
+describe("mod.ts", () => {
+  it("exports the user's API, each export documented with an example (deno doc)", () => {
+    const deno = `${root}node_modules/.bin/deno`;
+    const r = spawnSync(deno, ["doc", "--json", `${root}mod.ts`], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(r.status, 0, r.stderr);
+    type Symbol = { name: string; declarations: { jsDoc?: { tags?: { kind: string }[] } }[] };
+    const doc = JSON.parse(r.stdout) as { nodes: Record<string, { symbols: Symbol[] }> };
+    const symbols = Object.entries(doc.nodes).find(([file]) => file.endsWith("/mod.ts"))![1].symbols;
+    const withoutExample = symbols
+      .filter((s) => !s.declarations.some((d) => d.jsDoc?.tags?.some((t) => t.kind === "example")))
+      .map((s) => s.name);
+    assert.deepEqual(withoutExample, []);
+    // Wire internals and test helpers live in ./wire and ./testing.
+    const names = new Set(symbols.map((s) => s.name));
+    for (const moved of ["encryptPayload", "addLabelHeaderToPacket", "buildVsnArray", "VirtualClock", "setDefaultTransportFactory"]) {
+      assert.equal(names.has(moved), false, moved);
     }
   });
 });

@@ -69,6 +69,17 @@ export const MAX_DEFERRED_SEND_BYTES: number = 2 * 1024 * 1024;
 /**
  * Options of `createNetTransport` (Go `NetTransportConfig`). Every field is
  * optional.
+ *
+ * @example Usage
+ * ```ts
+ * import { createNetTransport, type NetTransportOptions } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const options: NetTransportOptions = { bindAddrs: ["127.0.0.1"], bindPort: 0 };
+ * const t = await createNetTransport(options);
+ * assert.equal(t.finalAdvertiseAddr("", 0).ip, "127.0.0.1");
+ * await t.shutdown();
+ * ```
  */
 export interface NetTransportOptions {
   /**
@@ -224,6 +235,17 @@ export function netTransportFactory(
  * A {@linkcode Transport} over the host's UDP and TCP sockets (Go
  * `NetTransport`): TCP and UDP listeners on every bind address, all on one
  * port.
+ *
+ * @example Usage
+ * ```ts
+ * import { createNetTransport, type NetTransport } from "@gossip/memberlist";
+ * import assert from "node:assert/strict";
+ *
+ * const t: NetTransport = await createNetTransport({ bindAddrs: ["127.0.0.1"], bindPort: 0 });
+ * assert.equal(t.getAutoBindPort(), t.port);
+ * assert.deepEqual(t.bindAddrs, ["127.0.0.1"]);
+ * await t.shutdown();
+ * ```
  */
 export interface NetTransport extends Transport {
   /** The port listened on, TCP and UDP, on every address: the kernel's choice when `bindPort` was 0. */
@@ -242,7 +264,21 @@ export interface NetTransport extends Transport {
   getAutoBindPort(): number;
 }
 
-/** The shape of every backend's `createNetTransport`. */
+/**
+ * The shape of every backend's `createNetTransport`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { CreateNetTransport } from "@gossip/memberlist";
+ * import { createNetTransport } from "@gossip/memberlist/transports";
+ * import assert from "node:assert/strict";
+ *
+ * const create: CreateNetTransport = createNetTransport; // every backend has this shape
+ * const t = await create({ bindAddrs: ["127.0.0.1"], bindPort: 0 });
+ * assert.ok(t.port > 0);
+ * await t.shutdown();
+ * ```
+ */
 export type CreateNetTransport = (options?: NetTransportOptions) => Promise<NetTransport>;
 
 // ---------------------------------------------------------------- addresses
