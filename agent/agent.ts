@@ -298,16 +298,17 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
   let http: HttpServer | null = null;
   let removeSignals = () => {};
   let stopping: Promise<void> | null = null;
+  /** Settles when the graceful leave is over (the leave request answers then). */
+  let left: Promise<void> = Promise.resolve();
   const stop = (graceful: boolean): Promise<void> =>
     stopping ??= (async () => {
       retry.abort();
       if (graceful) {
         logs.info("Leaving the cluster", { node: name });
-        try {
-          await ml.leave(options.leaveTimeout ?? 5000);
-        } catch (err) {
+        left = ml.leave(options.leaveTimeout ?? 5000).catch((err) => {
           logs.error("Failed to leave gracefully", { error: err });
-        }
+        });
+        await left;
       }
       // Let the HTTP reply to a leave request go out before the listener closes.
       await new Promise((r) => setTimeout(r, 50));
@@ -322,9 +323,9 @@ export async function startAgent(options: AgentOptions = {}): Promise<Agent> {
   try {
     const control = {
       leave: () => {
-        // Answer first, then stop: the caller waits for the reply, not for the shutdown.
+        // Answer once the leave has gone out; the listener closes a moment later.
         void stop(true);
-        return ml.leave(options.leaveTimeout ?? 5000).catch(() => {});
+        return left;
       },
       ...(options.keyringFile === undefined
         ? {}

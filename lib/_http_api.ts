@@ -124,7 +124,8 @@ export function apiHandler(
     throw new TypeError(`Invalid option "basePath": expected a path starting with "/", got "${base}"`);
   }
   const metrics = options.metrics ?? promOf(ml);
-  const keepAlive = options.keepAlive ?? 15_000;
+  // Below Bun.serve's default idle timeout (10 s), so an event stream survives it there too.
+  const keepAlive = options.keepAlive ?? 5_000;
 
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
