@@ -67,7 +67,7 @@ describe("simulate()", () => {
     assert.equal(split.count, 0);
   });
 
-  it("broadcast: user broadcasts keep moving through a burst of memberlist traffic (userBroadcastShare), not with Go's order", async () => {
+  it("broadcast: user broadcasts keep moving through a burst of memberlist traffic (userBroadcastShare), not with Go's order", { timeout: 120_000 }, async () => {
     // 150 nodes (LAN profile), half of them change their metadata at the moment of the user broadcast.
     const o: SimOptions = { ...base, nodes: 150, profile: "lan", scenario: "broadcast", churn: 0.5, duration: 12 };
     const shared = await run(o);
