@@ -279,7 +279,7 @@ export const MAX_DATAGRAM_NESTING: number = Math.floor((MAX_DATAGRAM - 15) / 4);
  *
  * Go never sends it: Go compresses a message once.
  */
-export function compressInCompress(layers: number, innerBytes = 1024 * 1024): Uint8Array {
+export function compressInCompress(layers: number, innerBytes: number = 1024 * 1024): Uint8Array {
   const zeros = new Uint8Array(innerBytes);
   zeros[0] = MessageType.Compound;
   zeros[1] = 255; // 255 empty parts, then zeros a compound reader ignores
@@ -297,7 +297,7 @@ export function compressInCompress(layers: number, innerBytes = 1024 * 1024): Ui
  *
  * @throws {RangeError} When the result does not fit in a datagram
  */
-export function compoundOfBombs(parts = 255, inflatedEach = 16 * 1024): Uint8Array {
+export function compoundOfBombs(parts: number = 255, inflatedEach: number = 16 * 1024): Uint8Array {
   const inner = new Uint8Array(inflatedEach);
   inner[0] = MessageType.Compound;
   inner[1] = 255;
@@ -341,7 +341,7 @@ function ipBytes(ip: string): Uint8Array {
  *
  * Go never sends it: go-msgpack writes structs as maps, and a node names itself as the source.
  */
-export function arrayPing(victim: Endpoint, seqNo = 1): Uint8Array {
+export function arrayPing(victim: Endpoint, seqNo: number = 1): Uint8Array {
   return new Raw().u8(MessageType.Ping).arrayHeader(5).uint(seqNo).str("").str(ipBytes(victim.ip)).uint(victim.port)
     .str("").finish();
 }
@@ -353,7 +353,7 @@ export function arrayPing(victim: Endpoint, seqNo = 1): Uint8Array {
  *
  * Go never sends it: one ping per probe, one probe per datagram, the prober's own address as the source.
  */
-export function reflectedPings(victim: Endpoint, count = 65_536): Uint8Array {
+export function reflectedPings(victim: Endpoint, count: number = 65_536): Uint8Array {
   return compressPayload(nestCompounds(new Array<Uint8Array>(count).fill(arrayPing(victim))));
 }
 
@@ -363,7 +363,7 @@ export function reflectedPings(victim: Endpoint, count = 65_536): Uint8Array {
  *
  * Go never sends it: a ping names its target and carries a sequence number.
  */
-export function tinyPings(count = 65_536, compress = true): Uint8Array {
+export function tinyPings(count: number = 65_536, compress: boolean = true): Uint8Array {
   const msg = nestCompounds(new Array<Uint8Array>(count).fill(new Uint8Array([MessageType.Ping, 0x80])));
   return compress ? compressPayload(msg) : msg;
 }
@@ -679,7 +679,7 @@ export function randomFlood(count: number, seed: number, reply: Endpoint): Uint8
  *
  * Go never sends them: its envelopes carry a valid tag under an installed key.
  */
-export function undecryptable(seed = 9): { name: string; datagram: Uint8Array }[] {
+export function undecryptable(seed: number = 9): { name: string; datagram: Uint8Array }[] {
   const random: RandomSource = createSeededRandom(seed);
   const bytes = (n: number, first: number) => {
     const b = new Uint8Array(n);
