@@ -1,0 +1,461 @@
+// Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
+
+// The attacker harness (issue 9: hostile input costs the attacker, not the node). A TS node in a cluster
+// with a Go 0.2.2 node and another TS node, on real loopback sockets, is sent every attack of
+// tests/_attacks.ts from a socket of this process; after each one:
+//
+// - nobody suspected it: the Go node's record of it stayed alive at every look and kept its incarnation, the
+//   TS peer never marked it suspect, and its own incarnation did not move (a refutation would);
+// - replies stayed bounded: at most one UDP buffer (udpBufferSize) of bytes reached the attacker and the
+//   victim sockets per datagram (or connection) the attacker sent;
+// - this process's RSS grew by less than a generous bound, and its event loop never stalled for 2 s;
+// - its table holds only records a Go node accepts, and a new Go node joins through it.
+//
+// Clusters: plaintext with a Go peer; encrypted with a Go peer (attacks from outside, without the key, and
+// a few from an insider holding it); label-only, TS only (Go 0.2.2 has no labels). CPU cost is a benchmark
+// target (`npm run bench -- --suite hostile`); the one CPU bound here is the 40 MiB stream value, at 10x
+// what a linear reader needs, because nothing else catches a quadratic reader.
+//
+// Runs on Deno only, to keep the Bun and Node runs short; fails (not skips) in CI when Go is missing.
+
+import { after, before, beforeEach, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { Keyring } from "../mod.ts";
+import { memberlistState } from "../lib/memberlist.ts";
+import { MAX_PACKET_DECOMPRESSED_BYTES } from "../lib/packet.ts";
+import * as A from "./_attacks.ts";
+import { endpoint, ProcessProbe, sendStream, sleep, trickle, UdpSink } from "./_hostile.ts";
+import { denoOnly, eventually, goRecords, hex, MixedCluster, randomKey, STEADY, type TsNode } from "./interop/_mixed.ts";
+import type { GoPeer } from "./interop/_peer.ts";
+
+/**
+ * `HOSTILE_ONLY=<regexp>` runs only the attacks whose name matches (deno test's --filter sees only the
+ * describe blocks here).
+ */
+const only = process.env["HOSTILE_ONLY"] ? new RegExp(process.env["HOSTILE_ONLY"]) : null;
+
+/** `it`, skipped when `HOSTILE_ONLY` is set and does not match the name. */
+function attackIt(name: string, options: { timeout: number }, fn: () => Promise<void>): void {
+  it(name, { ...options, skip: only !== null && !only.test(name) ? "not selected by HOSTILE_ONLY" : false }, fn);
+}
+
+const TARGET = "ts-target";
+const JOINERS = 40;
+/** How long to keep watching after an attack: several probe rounds of every node. */
+const WATCH_MS = 1500;
+/** Event-loop lag that fails a test: a multi-second stall, never a busy moment. */
+const MAX_LAG_MS = 2000;
+
+/** What an attack did, for the checks. */
+interface Sent {
+  /** Datagrams (or connections) the attacker sent: the replies budget is one UDP buffer each. */
+  units: number;
+}
+
+/** Bounds of one attack's checks. */
+interface Bounds {
+  /** RSS growth of this process, MB. @default {200} */
+  rssMB?: number;
+  /** CPU of this process (node and attacker), ms; unchecked when absent. */
+  cpuMs?: number;
+}
+
+/** A running cluster under attack. */
+class Harness {
+  readonly cluster: MixedCluster;
+  readonly go: GoPeer | null;
+  readonly label: string | undefined;
+  readonly target: TsNode;
+  readonly peer: TsNode;
+  readonly attacker: UdpSink;
+  readonly victim: UdpSink;
+  readonly keyring: Keyring | null;
+  #nextJoiner = 1;
+
+  private constructor(h: Omit<Harness, "attack" | "close" | "joinThrough" | "healthy" | "targetEndpoint">) {
+    this.cluster = h.cluster;
+    this.go = h.go;
+    this.target = h.target;
+    this.peer = h.peer;
+    this.attacker = h.attacker;
+    this.victim = h.victim;
+    this.keyring = h.keyring;
+    this.label = h.label;
+  }
+
+  static async start(options: { key?: Uint8Array; label?: string; go?: boolean }): Promise<Harness> {
+    const cluster = new MixedCluster(STEADY);
+    const keyring = options.key ? Keyring.create([options.key]) : null;
+    const secret = options.key ? { keyring: Keyring.create([options.key]) } : {};
+    try {
+      let go: GoPeer | null = null;
+      if (options.go !== false) {
+        go = await cluster.go({
+          names: ["go-0", ...Array.from({ length: JOINERS }, (_, i) => `go-j${i + 1}`)],
+          events: ["join"],
+          flags: options.key ? ["--key", hex(options.key)] : [],
+        });
+      }
+      const label = options.label ? { label: options.label } : {};
+      // A LAN tcpTimeout: stream limits, not the deadline, must stop a long stream.
+      const target = await cluster.ts(TARGET, { config: { ...secret, ...label, tcpTimeout: 10_000 } });
+      const peer = await cluster.ts("ts-peer", { config: { ...(options.key ? { keyring: Keyring.create([options.key]) } : {}), ...label } });
+      await peer.ml.join([target.address]);
+      const names = [TARGET, "ts-peer"];
+      if (go) {
+        await go.join(0, [target.address]);
+        names.push("go-0");
+      }
+      // Only these: the Go joiners stay alone until their turn.
+      const want = [...names].sort().join();
+      await eventually(async () => {
+        const views = await cluster.views();
+        return names.every((n) => views[n]?.join() === want);
+      }, { timeout: 15_000, what: `${want} to see each other` });
+      const attacker = await UdpSink.open();
+      const victim = await UdpSink.open();
+      return new Harness({ cluster, go, label: options.label, target, peer, attacker, victim, keyring });
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+  }
+
+  get targetEndpoint(): A.Endpoint {
+    return endpoint(this.target.address);
+  }
+
+  /** Waits until every node sees the target alive again (after an earlier test broke something). */
+  async healthy(): Promise<void> {
+    await eventually(async () => {
+      if (this.peer.ml.members().find((n) => n.name === TARGET)?.state !== 0) return false;
+      if (this.go && (await goRecords(this.go, "go-0")).get(TARGET)?.state !== "alive") return false;
+      return true;
+    }, { timeout: 20_000, interval: 100, what: "the target to be alive for every node again" });
+  }
+
+  /**
+   * Runs `attack` and checks everything this file promises about the target.
+   */
+  async attack(run: () => Promise<Sent>, bounds: Bounds = {}): Promise<void> {
+    const state = memberlistState(this.target.ml);
+    const inc0 = state.incarnation;
+    const goInc0 = this.go ? (await goRecords(this.go, "go-0")).get(TARGET)?.incarnation : undefined;
+    const suspected0 = this.peer.suspected.filter((n) => n === TARGET).length;
+    const replies0 = this.attacker.bytes + this.victim.bytes;
+    const goStates: string[] = [];
+    const probe = new ProcessProbe().start();
+    let sent: Sent;
+    try {
+      sent = await run();
+      const end = Date.now() + WATCH_MS;
+      while (Date.now() < end) {
+        if (this.go) goStates.push((await goRecords(this.go, "go-0")).get(TARGET)?.state ?? "unknown");
+        await sleep(100);
+      }
+    } finally {
+      probe.stop();
+    }
+    const problems: string[] = [];
+    if (probe.maxLagMs > MAX_LAG_MS) problems.push(`the event loop stalled for ${Math.round(probe.maxLagMs)} ms`);
+    const notAlive = goStates.filter((s) => s !== "alive");
+    if (notAlive.length > 0) problems.push(`go-0 saw the target ${[...new Set(notAlive)].join("/")} (${notAlive.length} looks)`);
+    if (this.go) {
+      const goInc = (await goRecords(this.go, "go-0")).get(TARGET)?.incarnation;
+      if (goInc !== goInc0) problems.push(`go-0's incarnation of the target moved ${goInc0} -> ${goInc}`);
+    }
+    if (state.incarnation !== inc0) problems.push(`the target refuted a suspicion (incarnation ${inc0} -> ${state.incarnation})`);
+    const suspected = this.peer.suspected.filter((n) => n === TARGET).length - suspected0;
+    if (suspected > 0) problems.push(`ts-peer suspected the target ${suspected} times`);
+    const replies = this.attacker.bytes + this.victim.bytes - replies0;
+    const budget = sent.units * state.config.udpBufferSize;
+    if (replies > budget) {
+      problems.push(`${replies} reply bytes for ${sent.units} datagrams/connections (at most ${budget})`);
+    }
+    const rssBound = bounds.rssMB ?? 200;
+    if (probe.rssGrowthMB > rssBound) problems.push(`RSS grew ${Math.round(probe.rssGrowthMB)} MB (at most ${rssBound})`);
+    if (bounds.cpuMs !== undefined && probe.cpuMs > bounds.cpuMs) {
+      problems.push(`${Math.round(probe.cpuMs)} ms of CPU (at most ${bounds.cpuMs})`);
+    }
+    problems.push(...tableProblems(this.target));
+    if (problems.length === 0) {
+      try {
+        await this.joinThrough();
+      } catch (err) {
+        problems.push(`a new node could not join through the target: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+    const seen = `max lag ${Math.round(probe.maxLagMs)} ms, RSS +${Math.round(probe.rssGrowthMB)} MB, ` +
+      `CPU ${Math.round(probe.cpuMs)} ms, ${replies} reply bytes`;
+    assert.deepEqual(problems, [], `${problems.join("; ")} (${seen})`);
+  }
+
+  /** A new Go node (or, without Go, a new TS node) joins through the target, then leaves. */
+  async joinThrough(): Promise<void> {
+    if (!this.go) {
+      const n = await this.cluster.ts(`ts-joiner-${this.#nextJoiner++}`, {
+        config: {
+          ...(this.keyring ? { keyring: Keyring.create(this.keyring.getKeys()) } : {}),
+          ...(this.label ? { label: this.label } : {}),
+        },
+      });
+      await n.ml.join([this.target.address]);
+      await eventually(() => n.ml.members().some((m) => m.name === TARGET) &&
+        this.target.ml.members().some((m) => m.name === n.name), { timeout: 5000, what: "the TS joiner and the target to see each other" });
+      await n.ml.leave(1000);
+      await n.ml.shutdown();
+      return;
+    }
+    const go = this.go;
+    const i = this.#nextJoiner++;
+    assert.ok(i <= JOINERS, "out of Go joiners: raise JOINERS");
+    const name = `go-j${i}`;
+    const joined = await go.join(name, [this.target.address], 15_000);
+    assert.ok(joined >= 1, `${name} joined ${joined} nodes`);
+    await eventually(async () => (await goRecords(go, name)).get(TARGET)?.state === "alive" &&
+      this.target.ml.members().some((m) => m.name === name), { timeout: 5000, what: `${name} and the target to see each other` });
+    await go.leave(name, 1000);
+  }
+
+  async close(): Promise<void> {
+    this.attacker.close();
+    this.victim.close();
+    await this.cluster.close();
+  }
+}
+
+/** Records in the target's table that a Go node would refuse in a push/pull (or that no node could be). */
+function tableProblems(node: TsNode): string[] {
+  const out: string[] = [];
+  for (const r of memberlistState(node.ml).nodes) {
+    const what = `record "${r.name.length > 40 ? `${r.name.slice(0, 40)}… (${r.name.length} chars)` : r.name}"`;
+    if (r.name === "") out.push(`${what} has no name`);
+    if (r.name.length > 1024) out.push(`${what} has a name of ${r.name.length} chars`);
+    if (r.addr.length !== 4 && r.addr.length !== 16) out.push(`${what} has a ${r.addr.length}-byte address`);
+    if ((r.meta?.length ?? 0) > 512) out.push(`${what} has ${r.meta!.length} bytes of meta`);
+    if (r.pMin === 0 || r.pMax === 0 || r.pMin > r.pMax || r.pCur < r.pMin || r.pCur > r.pMax) {
+      out.push(`${what} has protocol versions [${r.pMin}, ${r.pMax}] cur ${r.pCur}`);
+    }
+    if (r.dMin > r.dMax || r.dCur < r.dMin || r.dCur > r.dMax) {
+      out.push(`${what} has delegate versions [${r.dMin}, ${r.dMax}] cur ${r.dCur}`);
+    }
+  }
+  return out;
+}
+
+/** Sends datagrams from the attacker's socket to the target. */
+function datagrams(h: () => Harness, make: () => Uint8Array[]): () => Promise<Sent> {
+  return async () => {
+    const d = make();
+    await h().attacker.send(d, h().targetEndpoint);
+    return { units: d.length };
+  };
+}
+
+// ---------------------------------------------------------------- the attacks, shared by the clusters
+
+/** The datagram attacks, framed by `frame` (as they are, or sealed by an insider). */
+function datagramAttacks(h: () => Harness, frame: (msg: Uint8Array) => Uint8Array): void {
+  attackIt("the empty-parts bomb: 20,920 bytes inflating to 2,072,640 empty compound parts", { timeout: 120_000 }, async () => {
+    const bomb = frame(A.emptyPartsBomb());
+    await h().attack(datagrams(h, () => [bomb]));
+  });
+
+  attackIt("deep nesting: 16,373 compounds, 40 compress messages, 64 of both alternating", { timeout: 120_000 }, async () => {
+    const d = [A.deepNesting("compound", A.MAX_DATAGRAM_NESTING), A.deepNesting("compress", 40), A.deepNesting("alternating", 64)]
+      .map(frame);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("compress inside compress: 3 layers around 1 MiB, 5 layers around 4 MiB", { timeout: 120_000 }, async () => {
+    const d = [A.compressInCompress(3), A.compressInCompress(5, 4 << 20)].map(frame);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("a compound of 255 compress bombs", { timeout: 120_000 }, async () => {
+    const d = [frame(A.compoundOfBombs())];
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("LZW inflating to exactly the packet limit, and one byte over", { timeout: 120_000 }, async () => {
+    const d = [A.lzwToSize(MAX_PACKET_DECOMPRESSED_BYTES), A.lzwToSize(MAX_PACKET_DECOMPRESSED_BYTES + 1)].map(frame);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("reflection: 65,536 pings naming a victim as their source, in one compressed datagram", { timeout: 120_000 }, async () => {
+    const d = [frame(A.reflectedPings(h().victim.endpoint))];
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("reflection: 2-byte pings answered to the sender, 65,536 compressed and 255 plain", { timeout: 120_000 }, async () => {
+    const d = [A.tinyPings(65_536), A.tinyPings(255, false)].map(frame);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("reflection: indirect pings at a victim with nacks to a victim, 255 plain and 65,536 compressed", { timeout: 120_000 }, async () => {
+    const v = h().victim.endpoint;
+    const d = [A.indirectPings(v, v), A.indirectPings(v, v, { count: 65_536, compress: true })].map(frame);
+    await h().attack(datagrams(h, () => d));
+  });
+}
+
+describe("hostile input: plaintext cluster with a Go 0.2.2 peer", { skip: denoOnly() }, () => {
+  let harness: Harness | undefined;
+  const h = (): Harness => {
+    assert.ok(harness, "the cluster did not start");
+    return harness;
+  };
+  before(async () => {
+    harness = await Harness.start({});
+  }, { timeout: 60_000 });
+  after(async () => {
+    await harness?.close();
+  });
+  beforeEach(async () => {
+    await harness?.healthy();
+  }, { timeout: 30_000 });
+
+  datagramAttacks(h, (msg) => msg);
+
+  attackIt("invalid alive records: no name, no address, bad Vsn, 3-byte address, huge name and meta", { timeout: 120_000 }, async () => {
+    const bad = A.badAlives();
+    await h().attack(datagrams(h, () => bad.map((b) => b.msg)));
+    const names = new Set(memberlistState(h().target.ml).nodes.map((r) => r.name));
+    const entered = bad.filter((b) => b.name !== "invalid utf-8 name" && b.name !== "long vsn" && names.has(b.node));
+    assert.deepEqual(entered.map((b) => b.name), [], "invalid records entered the table");
+  });
+
+  attackIt("a random-message flood: 2,000 datagrams of random pings, acks, alives, suspects, deads, compounds", { timeout: 120_000 }, async () => {
+    const flood = A.randomFlood(2000, 42, h().attacker.endpoint);
+    await h().attack(datagrams(h, () => flood));
+  });
+
+  attackIt("a 40 MiB msgpack array in a push/pull header, 64 KiB at a time", { timeout: 180_000 }, async () => {
+    const bytes = A.largeStreamValue(40 << 20, "array");
+    await h().attack(async () => {
+      await sendStream(h().targetEndpoint, bytes, { chunk: A.STREAM_CHUNK, lingerMs: 1000 });
+      return { units: 1 };
+    }, { rssMB: 400, cpuMs: 10_000 });
+  });
+
+  attackIt("8 MiB values in a push/pull record, 64 KiB at a time: a map, nested arrays, a str", { timeout: 180_000 }, async () => {
+    const streams = [A.largeStreamValue(8 << 20, "map", "record"), A.largeStreamValue(8 << 20, "nested", "record"),
+      A.largeStreamValue(8 << 20, "str", "record")];
+    await h().attack(async () => {
+      for (const s of streams) await sendStream(h().targetEndpoint, s, { chunk: A.STREAM_CHUNK, lingerMs: 500 });
+      return { units: streams.length };
+    }, { rssMB: 300 });
+  });
+
+  for (const kind of ["user", "pushpull", "encrypted"] as const) {
+    attackIt(`128 connections whose ${kind} header claims 20 MiB, then trickle`, { timeout: 120_000 }, async () => {
+      await h().attack(async () => {
+        const r = await trickle(h().targetEndpoint, A.claimingStreamHeader(kind), { connections: 128, durationMs: 3000 });
+        return { units: r.opened };
+      }, { rssMB: 300 });
+    });
+  }
+
+  // These two leave forged records behind (a plaintext cluster cannot refuse a well-formed alive): last.
+  attackIt("a push/pull with 50,000 forged alive records, compressed", { timeout: 180_000 }, async () => {
+    const bytes = A.forgedPushPull(50_000, { compress: true });
+    await h().attack(async () => {
+      await sendStream(h().targetEndpoint, bytes, { lingerMs: 3000 });
+      return { units: 1 };
+    }, { rssMB: 400 });
+  });
+
+  attackIt("a push/pull with 200,000 forged alive records (14.6 MB): the table does not take them all", { timeout: 180_000 }, async () => {
+    const bytes = A.forgedPushPull(200_000, { prefix: "forged-b-" });
+    await h().attack(async () => {
+      await sendStream(h().targetEndpoint, bytes, { lingerMs: 3000 });
+      return { units: 1 };
+    }, { rssMB: 600 });
+    const forged = memberlistState(h().target.ml).nodes.filter((r) => r.name.startsWith("forged-b-")).length;
+    assert.ok(forged < 200_000, `all ${forged} forged records entered the table`);
+  });
+});
+
+describe("hostile input: encrypted cluster with a Go 0.2.2 peer", { skip: denoOnly() }, () => {
+  let harness: Harness | undefined;
+  const key = randomKey(32);
+  const h = (): Harness => {
+    assert.ok(harness, "the cluster did not start");
+    return harness;
+  };
+  before(async () => {
+    harness = await Harness.start({ key });
+  }, { timeout: 60_000 });
+  after(async () => {
+    await harness?.close();
+  });
+  beforeEach(async () => {
+    await harness?.healthy();
+  }, { timeout: 30_000 });
+
+  attackIt("without the key: garbage envelopes (up to 64 KiB), a bare version byte, plaintext bombs", { timeout: 120_000 }, async () => {
+    const d = A.undecryptable().map((u) => u.datagram);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("without the key: a random-message flood in plaintext", { timeout: 120_000 }, async () => {
+    const flood = A.randomFlood(1000, 43, h().attacker.endpoint);
+    await h().attack(datagrams(h, () => flood));
+  });
+
+  attackIt("without the key: 128 connections whose encrypted header claims 20 MiB, then trickle", { timeout: 120_000 }, async () => {
+    await h().attack(async () => {
+      const r = await trickle(h().targetEndpoint, A.claimingStreamHeader("encrypted"), { connections: 128, durationMs: 3000 });
+      return { units: r.opened };
+    }, { rssMB: 300 });
+  });
+
+  attackIt("without the key: a 40 MiB plaintext push/pull value and 200,000 forged records", { timeout: 180_000 }, async () => {
+    const streams = [A.largeStreamValue(40 << 20, "array"), A.forgedPushPull(200_000)];
+    await h().attack(async () => {
+      for (const s of streams) await sendStream(h().targetEndpoint, s, { chunk: A.STREAM_CHUNK, lingerMs: 500 });
+      return { units: streams.length };
+    }, { rssMB: 400, cpuMs: 10_000 });
+  });
+
+  describe("an insider with the key", () => {
+    datagramAttacks(h, (msg) => A.frameDatagram(msg, { keyring: h().keyring }));
+  });
+});
+
+describe("hostile input: label-only cluster (TS only: Go 0.2.2 has no labels)", { skip: denoOnly() }, () => {
+  let harness: Harness | undefined;
+  const label = new TextEncoder().encode("prod");
+  const h = (): Harness => {
+    assert.ok(harness, "the cluster did not start");
+    return harness;
+  };
+  before(async () => {
+    harness = await Harness.start({ label: "prod", go: false });
+  }, { timeout: 60_000 });
+  after(async () => {
+    await harness?.close();
+  });
+  beforeEach(async () => {
+    await harness?.healthy();
+  }, { timeout: 30_000 });
+
+  attackIt("the bomb with the right, a wrong, no, an empty, a cut and a doubled label", { timeout: 120_000 }, async () => {
+    const d = A.labelVariants(A.emptyPartsBomb(), label).map((v) => v.datagram);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("reflection with every label variant", { timeout: 120_000 }, async () => {
+    const d = A.labelVariants(A.reflectedPings(h().victim.endpoint), label).map((v) => v.datagram);
+    await h().attack(datagrams(h, () => d));
+  });
+
+  attackIt("a stream with the label, then a 40 MiB push/pull value, 64 KiB at a time", { timeout: 180_000 }, async () => {
+    const bytes = A.frameStream(A.largeStreamValue(40 << 20, "array"), { label });
+    await h().attack(async () => {
+      await sendStream(h().targetEndpoint, bytes, { chunk: A.STREAM_CHUNK, lingerMs: 1000 });
+      return { units: 1 };
+    }, { rssMB: 400, cpuMs: 10_000 });
+  });
+});
