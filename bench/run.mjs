@@ -2,7 +2,11 @@
 // Copyright (c) memberlist-ts authors. SPDX-License-Identifier: MPL-2.0
 //
 // `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node] [--suite wire,cluster]
-//                  [--cluster-nodes 32,128] [--steady-seconds 30]`
+//                  [--cluster-nodes 32,128] [--steady-seconds 30] [--attacks REGEXP] [--cap-seconds 15]`
+//
+// The hostile suite (`--suite hostile`, not in the default set) runs every attack of tests/_attacks.ts once
+// against a target node in its own process, Go 0.2.2's and ours on each runtime, and prints one line per
+// attack and implementation (bench/hostile.ts says what each field means).
 //
 // Runs each benchmark on every runtime and, in the same run, the same operations in
 // Go memberlist 0.2.2 (bench/go/*, built against Debian's sources), then reports
@@ -97,10 +101,32 @@ async function clusterSuite() {
   return out;
 }
 
+// The hostile suite: bench/hostile.ts drives the targets of every implementation from one Deno process.
+function hostileSuite() {
+  const argv = ["run", "-A", "bench/hostile.ts", "--impls", ["go", ...runtimes].join(",")];
+  for (const name of ["attacks", "cap-seconds"]) {
+    const v = opt(name, undefined);
+    if (v !== undefined) argv.push(`--${name}`, v);
+  }
+  log(`hostile: ${argv.join(" ")}`);
+  const r = spawnSync(`${root}node_modules/.bin/deno`, argv, {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    stdio: ["ignore", "pipe", json ? "ignore" : "inherit"],
+  });
+  if (r.status !== 0) throw new Error(`bench/hostile.ts failed (${r.status}): ${r.error ?? ""}`);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
 const results = [];
 for (const suite of suites) {
   if (suite === "cluster") {
     results.push(...(await clusterSuite()));
+    continue;
+  }
+  if (suite === "hostile") {
+    results.push(...hostileSuite());
     continue;
   }
   const def = SUITES[suite];
@@ -147,6 +173,13 @@ for (const suite of suites) {
 
 if (json) {
   for (const r of results) console.log(JSON.stringify(r));
+} else if (suites.includes("hostile")) {
+  const cols = ["attack", "impl", "attackBytes", "units", "cpuMs", "cpuMsPerUnit", "rssGrowthMB", "replyBytes", "suspected", "crashed"];
+  console.log(cols.join("\t"));
+  for (const r of results) {
+    if (r.suite !== "hostile") console.log(JSON.stringify(r));
+    else console.log(cols.map((c) => String(r[c])).join("\t") + `\t${Object.entries(r.meets).filter(([, ok]) => !ok).map(([k]) => `misses ${k}`).join(", ")}`);
+  }
 } else if (suites.includes("cluster")) {
   for (const r of results) console.log(JSON.stringify(r));
 } else {
