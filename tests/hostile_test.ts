@@ -116,7 +116,7 @@ class Harness {
   /** Set when an attack failed its checks: the cluster may be damaged. */
   failed = false;
 
-  private constructor(h: Omit<Harness, "attack" | "close" | "joinThrough" | "healthy" | "targetEndpoint" | "failed">) {
+  private constructor(h: Omit<Harness, "attack" | "close" | "joinThrough" | "targetEndpoint" | "failed">) {
     this.cluster = h.cluster;
     this.go = h.go;
     this.target = h.target;
@@ -165,15 +165,6 @@ class Harness {
 
   get targetEndpoint(): A.Endpoint {
     return endpoint(this.target.address);
-  }
-
-  /** Waits until every node sees the target alive again (after an earlier test broke something). */
-  async healthy(): Promise<void> {
-    await eventually(async () => {
-      if (this.peer.ml.members().find((n) => n.name === TARGET)?.state !== 0) return false;
-      if (this.go && (await goRecords(this.go, "go-0")).get(TARGET)?.state !== "alive") return false;
-      return true;
-    }, { timeout: 20_000, interval: 100, what: "the target to be alive for every node again" });
   }
 
   /**
