@@ -596,7 +596,8 @@ const FLOOD_TYPES = [
  * `count` random datagrams of well-formed messages with random fields, seeded (same seed, same flood): pings
  * and indirect pings (acked to the attacker, who sends from 127.0.0.1), acks and nacks for unknown sequence
  * numbers, suspect/dead/alive for random names (`""`, or starting with `~`, so no real node is accused),
- * random addresses of 0-17 bytes, `Vsn` of 0-8 random bytes, metadata of 0-600 bytes, user messages, and
+ * addresses on loopback (127.1.x.y) or of lengths no IP has, `Vsn` of 0-8 random bytes, metadata of 0-600
+ * bytes, user messages, and
  * compounds of up to 32 of these. The style of issue 9's random-message flood, which is what put node "" in
  * main's table.
  *
@@ -613,6 +614,13 @@ export function randomFlood(count: number, seed: number, reply: Endpoint): Uint8
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) b[i] = int(256);
     return b;
+  };
+  // An address of a length no IP has (0-17 bytes, never 4 or 16): random bytes of 4 or 16 would be a real
+  // address somewhere, and the node would probe it. Every valid address here is on loopback.
+  const badLength = () => {
+    let n = int(18);
+    while (n === 4 || n === 16) n = int(18);
+    return bytes(n);
   };
   const name = () => (int(4) === 0 ? "" : `~${Array.from(bytes(1 + int(24)), (b) => String.fromCharCode(33 + (b % 94))).join("")}`);
   const one = (nested = false): Uint8Array => {
@@ -648,7 +656,7 @@ export function randomFlood(count: number, seed: number, reply: Endpoint): Uint8
         return encodeMessage(type, {
           incarnation: int(2 ** 32),
           node: name(),
-          addr: int(3) === 0 ? bytes(int(18)) : forgedAddr(100_000 + int(50_000)),
+          addr: int(3) === 0 ? badLength() : forgedAddr(100_000 + int(50_000)),
           port: int(65_536),
           meta: int(2) === 0 ? null : bytes(int(600)),
           vsn: int(3) === 0 ? bytes(int(9)) : HONEST_VSN,
