@@ -361,8 +361,14 @@ function underAttack(options: ClusterOptions): { h: () => Harness; i: () => Inpu
     if (!sockets || (harness && !harness.failed && !harness.go?.exited)) return;
     await harness?.close();
     harness = undefined;
-    harness = await Harness.start(options, sockets);
-  }, { timeout: 60_000 });
+    // A node that was just overrun may still be working through what it received: let it finish, and
+    // try twice, so that the next attack is judged on a cluster of its own.
+    await sleep(1000);
+    harness = await Harness.start(options, sockets).catch(async () => {
+      await sleep(3000);
+      return Harness.start(options, sockets!);
+    });
+  }, { timeout: 90_000 });
   return {
     h: () => {
       assert.ok(harness, "the cluster did not start");
