@@ -47,6 +47,7 @@ import {
   trickle,
   UdpSink,
 } from "../tests/_hostile.ts";
+import type { Timing } from "../tests/interop/_mixed.ts";
 import { buildGoPeer, GoPeer } from "../tests/interop/_peer.ts";
 
 const args = process.argv.slice(2);
@@ -56,27 +57,29 @@ const opt = (name: string, fallback: string): string => {
 };
 
 /** The timing of target and watcher: several probes a second; a LAN tcpTimeout on the target. */
-const TIMING = {
+const TIMING: Timing = {
   probeInterval: 400,
   probeTimeout: 200,
   gossipInterval: 100,
   suspicionMult: 4,
   suspicionMaxTimeoutMult: 4,
   pushPullInterval: 30_000,
+  tcpTimeout: 1000,
 };
 const TARGET_TCP_TIMEOUT = 10_000;
 const UDP_BUFFER = 1400;
 const KEY = new Uint8Array(32).fill(0x5a);
 
-function goFlags(tcpTimeout: number, encrypted: boolean): string[] {
+/**
+ * The mixed-cluster helpers, loaded by the driver only (loading them checks for Go and builds the peer,
+ * which a target process has no use for).
+ */
+let mixed: typeof import("../tests/interop/_mixed.ts") | undefined;
+
+/** The Go peer's flags: the timing (with `tcpTimeout`), and the key when encrypted. */
+function peerFlags(tcpTimeout: number, encrypted: boolean): string[] {
   return [
-    "--probe-interval-ms", String(TIMING.probeInterval),
-    "--probe-timeout-ms", String(TIMING.probeTimeout),
-    "--gossip-interval-ms", String(TIMING.gossipInterval),
-    "--suspicion-mult", String(TIMING.suspicionMult),
-    "--suspicion-max-timeout-mult", String(TIMING.suspicionMaxTimeoutMult),
-    "--push-pull-interval-ms", String(TIMING.pushPullInterval),
-    "--tcp-timeout-ms", String(tcpTimeout),
+    ...mixed!.goFlags({ ...TIMING, tcpTimeout }),
     ...(encrypted ? ["--key", Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join("")] : []),
   ];
 }
@@ -291,7 +294,7 @@ async function goTarget(binary: string, encrypted: boolean): Promise<Target> {
     log: true,
     events: "none",
     history: false,
-    flags: goFlags(TARGET_TCP_TIMEOUT, encrypted),
+    flags: peerFlags(TARGET_TCP_TIMEOUT, encrypted),
     onStderr: (text) => {
       log += text.length;
       const i = text.indexOf("panic:");
@@ -347,7 +350,7 @@ async function measure(def: AttackDef, impl: string, goBinary: string, sinks: { 
       profile: "local",
       events: "none",
       history: false,
-      flags: goFlags(1000, encrypted),
+      flags: peerFlags(1000, encrypted),
     });
     await watcher.join(0, [target.address]);
     const record = async () => (await watcher!.members(0, { all: true })).find((m) => m.name === "target");
@@ -477,6 +480,7 @@ function judge(def: AttackDef, r: Result): void {
 async function main(): Promise<void> {
   const impls = opt("impls", "go,deno,bun,node").split(",");
   const filter = new RegExp(opt("attacks", "."));
+  mixed = await import("../tests/interop/_mixed.ts");
   const goBinary = buildGoPeer();
   const attacker = await UdpSink.open();
   const victim = await UdpSink.open();
