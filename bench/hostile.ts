@@ -12,7 +12,7 @@
 //      own sockets and default logger; Go: tests/interop/go/peer with one node), on loopback, with a LAN
 //      tcpTimeout (10 s) so that stream limits, not the deadline, end a long stream;
 //   2. a watcher: one Go 0.2.2 node that joins the target and would notice a suspicion (it probes the
-//      target every 400 ms);
+//      target every second and gives it 500 ms to answer, the LAN profile);
 //   3. the target's idle CPU is measured for 0.5 s, its peak RSS reset (`echo 5 > /proc/<pid>/clear_refs`),
 //      then the attack is sent from this process, and the target is watched until its CPU is back to idle
 //      (at least 1 s, at most --cap-seconds).
@@ -56,15 +56,19 @@ const opt = (name: string, fallback: string): string => {
   return i >= 0 ? args[i + 1]! : fallback;
 };
 
-/** The timing of target and watcher: several probes a second; a LAN tcpTimeout on the target. */
+/**
+ * The timing of target and watcher: LAN probing (every second, 500 ms to answer), so that the watcher
+ * suspects the target when it stalls for about a second, as a production cluster would, and not for a busy
+ * moment of this shared machine; a LAN tcpTimeout on the target.
+ */
 const TIMING: Timing = {
-  probeInterval: 400,
-  probeTimeout: 200,
-  gossipInterval: 100,
+  probeInterval: 1000,
+  probeTimeout: 500,
+  gossipInterval: 200,
   suspicionMult: 4,
-  suspicionMaxTimeoutMult: 4,
-  pushPullInterval: 30_000,
-  tcpTimeout: 1000,
+  suspicionMaxTimeoutMult: 6,
+  pushPullInterval: 60_000,
+  tcpTimeout: 2000,
 };
 const TARGET_TCP_TIMEOUT = 10_000;
 const UDP_BUFFER = 1400;
@@ -350,7 +354,7 @@ async function measure(def: AttackDef, impl: string, goBinary: string, sinks: { 
       profile: "local",
       events: "none",
       history: false,
-      flags: peerFlags(1000, encrypted),
+      flags: peerFlags(TIMING.tcpTimeout, encrypted),
     });
     await watcher.join(0, [target.address]);
     const record = async () => (await watcher!.members(0, { all: true })).find((m) => m.name === "target");
