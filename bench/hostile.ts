@@ -39,6 +39,7 @@ import { MAX_PACKET_DECOMPRESSED_BYTES } from "../lib/packet.ts";
 import * as A from "../tests/_attacks.ts";
 import {
   endpoint,
+  HOSTILE_TIMING,
   processCpuMs,
   processMemory,
   resetPeakRss,
@@ -47,7 +48,6 @@ import {
   trickle,
   UdpSink,
 } from "../tests/_hostile.ts";
-import type { Timing } from "../tests/interop/_mixed.ts";
 import { buildGoPeer, GoPeer } from "../tests/interop/_peer.ts";
 
 const args = process.argv.slice(2);
@@ -56,20 +56,8 @@ const opt = (name: string, fallback: string): string => {
   return i >= 0 ? args[i + 1]! : fallback;
 };
 
-/**
- * The timing of target and watcher: LAN probing (every second, 500 ms to answer), so that the watcher
- * suspects the target when it stalls for about a second, as a production cluster would, and not for a busy
- * moment of this shared machine; a LAN tcpTimeout on the target.
- */
-const TIMING: Timing = {
-  probeInterval: 1000,
-  probeTimeout: 500,
-  gossipInterval: 200,
-  suspicionMult: 4,
-  suspicionMaxTimeoutMult: 6,
-  pushPullInterval: 60_000,
-  tcpTimeout: 2000,
-};
+/** The timing of target and watcher (LAN probing); the target has a LAN tcpTimeout. */
+const TIMING = HOSTILE_TIMING;
 const TARGET_TCP_TIMEOUT = 10_000;
 const UDP_BUFFER = 1400;
 const KEY = new Uint8Array(32).fill(0x5a);

@@ -16,6 +16,22 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import type { Endpoint } from "./_attacks.ts";
+import type { Timing } from "./interop/_mixed.ts";
+
+/**
+ * The timing of attacked clusters: LAN probing (every second, 500 ms to answer), so that a peer suspects the
+ * attacked node when it stalls for about a second, what a production cluster would notice, and not for a
+ * busy moment of a loaded shared machine. No periodic push/pull: the attacks bring their own.
+ */
+export const HOSTILE_TIMING: Timing = {
+  probeInterval: 1000,
+  probeTimeout: 500,
+  gossipInterval: 200,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  pushPullInterval: 60_000,
+  tcpTimeout: 2000,
+};
 
 /** Waits `ms`. */
 export function sleep(ms: number): Promise<void> {

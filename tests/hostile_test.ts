@@ -28,8 +28,8 @@ import { Keyring } from "../mod.ts";
 import { memberlistState } from "../lib/memberlist.ts";
 import { MAX_PACKET_DECOMPRESSED_BYTES } from "../lib/packet.ts";
 import * as A from "./_attacks.ts";
-import { endpoint, ProcessProbe, sendStream, sleep, trickle, UdpSink } from "./_hostile.ts";
-import { denoOnly, eventually, goRecords, hex, MixedCluster, randomKey, type Timing, type TsNode } from "./interop/_mixed.ts";
+import { endpoint, HOSTILE_TIMING, ProcessProbe, sendStream, sleep, trickle, UdpSink } from "./_hostile.ts";
+import { denoOnly, eventually, goRecords, hex, MixedCluster, randomKey, type TsNode } from "./interop/_mixed.ts";
 import type { GoPeer } from "./interop/_peer.ts";
 
 /**
@@ -42,21 +42,6 @@ const only = process.env["HOSTILE_ONLY"] ? new RegExp(process.env["HOSTILE_ONLY"
 function attackIt(name: string, options: { timeout: number }, fn: () => Promise<void>): void {
   it(name, { ...options, skip: only !== null && !only.test(name) ? "not selected by HOSTILE_ONLY" : false }, fn);
 }
-
-/**
- * LAN probe timing (probe every second, 500 ms to answer), so that a peer suspects the target only when it
- * stalls for about a second: what a production cluster would notice, and not a busy moment of a loaded CI
- * machine. No periodic push/pull: the attacks bring their own.
- */
-const TIMING: Timing = {
-  probeInterval: 1000,
-  probeTimeout: 500,
-  gossipInterval: 200,
-  suspicionMult: 4,
-  suspicionMaxTimeoutMult: 6,
-  pushPullInterval: 60_000,
-  tcpTimeout: 2000,
-};
 
 /** `HOSTILE_DEBUG=1` prints how long each phase of an attack took. */
 function debug(text: string): void {
@@ -128,7 +113,7 @@ class Harness {
   }
 
   static async start(options: ClusterOptions, sockets: Sockets): Promise<Harness> {
-    const cluster = new MixedCluster(TIMING);
+    const cluster = new MixedCluster(HOSTILE_TIMING);
     const keyring = options.key ? Keyring.create([options.key]) : null;
     const secret = options.key ? { keyring: Keyring.create([options.key]) } : {};
     try {
