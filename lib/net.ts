@@ -66,6 +66,7 @@ import {
 import {
   type ByteSource,
   encodeStreamMessage,
+  MAX_STRUCT_BYTES,
   readPushPull,
   type ReadPushPullOptions,
   readStreamLabel,
@@ -505,7 +506,7 @@ export async function sendAndReceiveState(
     const reply = await readStream(m, new StreamReader(conn), m.wire.label);
     if (reply === null) throw new Error(`Cannot push/pull with "${a.addr}": connection closed without a reply`);
     if (reply.type === MessageType.Err) {
-      const e = decodeErrResp(await reply.body.readValue());
+      const e = decodeErrResp(await reply.body.readValue(MAX_STRUCT_BYTES));
       throw new Error(`Cannot push/pull with "${a.addr}": remote error: ${e.error}`);
     }
     if (reply.type !== MessageType.PushPull) {
@@ -563,7 +564,7 @@ export async function sendPingAndWaitForAck(
     if (reply === null || reply.type !== MessageType.AckResp) {
       throw new Error(`Unexpected reply to TCP ping: ${reply === null ? "connection closed" : `type ${reply.type}`}`);
     }
-    const ack = decodeAckResp(await reply.body.readValue());
+    const ack = decodeAckResp(await reply.body.readValue(MAX_STRUCT_BYTES));
     if (ack.seqNo !== ping.seqNo) {
       throw new Error(`Sequence number from ack (${ack.seqNo}) does not match ping (${ping.seqNo})`);
     }
@@ -700,7 +701,7 @@ async function serveConn(m: MemberlistState, conn: Conn): Promise<void> {
         return;
       }
       case MessageType.Ping: {
-        const p = decodePing(await msg.body.readValue());
+        const p = decodePing(await msg.body.readValue(MAX_STRUCT_BYTES));
         if (p.node !== "" && p.node !== m.config.name) {
           m.drops.drop(TCP_DROPPED, "wrong_node", "warn", "Got TCP ping for unexpected node", {
             node: p.node,

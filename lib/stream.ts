@@ -43,6 +43,18 @@ import { encryptedLength } from "./security.ts";
 
 /** Most bytes one stream message may take on the wire before it is refused. */
 export const MAX_STREAM_MESSAGE_BYTES: number = MAX_DECOMPRESSED_BYTES;
+/**
+ * Largest msgpack struct read from a stream other than a push/pull record and
+ * the compress wrapper: a push/pull or user message header, a TCP ping, its
+ * ack, an error reply. Go's are tens of bytes; a larger one is refused as soon
+ * as its size shows, rather than buffered.
+ */
+export const MAX_STRUCT_BYTES: number = 64 * 1024;
+/**
+ * Largest push/pull record: metadata of at most 64,000 bytes (the largest
+ * `metaMaxSize`) plus a name and the other fields, with room to spare.
+ */
+export const MAX_RECORD_BYTES: number = 72 * 1024;
 /** Bytes of the header before an encrypted stream message's envelope. */
 export const ENCRYPT_HEADER_SIZE: number = 5;
 
@@ -248,12 +260,22 @@ export class StreamReader {
   /**
    * Reads one complete msgpack value if it is already buffered, without waiting.
    *
+   * @param maxBytes The largest value acceptable here; a larger one is refused
+   * as soon as its size shows, before its bytes are buffered.
    * @returns A reader over the value's bytes, or null when more bytes are needed.
-   * @throws {DecodeError} When the buffered bytes are malformed.
+   * @throws {DecodeError} When the buffered bytes are malformed or the value is too large.
    */
-  readBufferedValue(): Reader | null {
+  readBufferedValue(maxBytes: number = Infinity): Reader | null {
     const scan = this.#scan ??= { pos: this.#start, pending: 1 };
-    if (!scanValue(this.#buf, scan, this.#end)) return null;
+    const done = scanValue(this.#buf, scan, this.#end);
+    // The scan may already be past the buffer's end (skipping a long string): refuse before buffering it.
+    if (scan.pos - this.#start > maxBytes) {
+      this.#scan = null;
+      throw new DecodeError(`Cannot read stream: a value of more than ${maxBytes} bytes where one of at most that is expected`, {
+        reason: "too_large",
+      });
+    }
+    if (!done) return null;
     this.#scan = null;
     const r = new Reader(this.#buf, this.#start, scan.pos);
     this.#start = scan.pos;
@@ -265,31 +287,39 @@ export class StreamReader {
    * without waiting. When the whole input is in memory this decodes in place,
    * skipping the scan for the value's end.
    *
+   * @param decode Decodes the value.
+   * @param maxBytes The largest value acceptable here (see {@linkcode StreamReader.readBufferedValue}).
    * @returns The decoded value, or undefined when more bytes must be read first.
-   * @throws {DecodeError} When the bytes are malformed.
+   * @throws {DecodeError} When the bytes are malformed, or the value too large.
    */
-  decodeBuffered<T>(decode: (r: Reader) => T): T | undefined {
+  decodeBuffered<T>(decode: (r: Reader) => T, maxBytes: number = Infinity): T | undefined {
     if (this.#source === null) {
       const r = new Reader(this.#buf, this.#start, this.#end);
       const value = decode(r);
+      if (r.pos - this.#start > maxBytes) {
+        throw new DecodeError(`Cannot read stream: a value of more than ${maxBytes} bytes where one of at most that is expected`, {
+          reason: "too_large",
+        });
+      }
       this.#scan = null;
       this.#start = r.pos;
       return value;
     }
-    const r = this.readBufferedValue();
+    const r = this.readBufferedValue(maxBytes);
     return r === null ? undefined : decode(r);
   }
 
   /**
    * Reads one complete msgpack value, waiting for as many chunks as it spans.
    *
+   * @param maxBytes The largest value acceptable here (see {@linkcode StreamReader.readBufferedValue}).
    * @returns A reader over exactly that value's bytes.
    * @throws {DecodeError} When the value is malformed, the stream ends inside it,
-   * or it would exceed the limit.
+   * or it would exceed `maxBytes` or the reader's limit.
    */
-  async readValue(): Promise<Reader> {
+  async readValue(maxBytes: number = Infinity): Promise<Reader> {
     for (;;) {
-      const r = this.readBufferedValue();
+      const r = this.readBufferedValue(maxBytes);
       if (r !== null) return r;
       if (!(await this.#fill())) throw new DecodeError("Cannot read stream: it ended inside a msgpack value");
     }
@@ -460,7 +490,8 @@ export const PUSH_PULL_SLICE = 1024;
  * @throws {DecodeError} When it is malformed, truncated or over a limit.
  */
 export async function readPushPull(body: StreamReader, opts: ReadPushPullOptions = {}): Promise<PushPull> {
-  const header = body.decodeBuffered(decodePushPullHeader) ?? decodePushPullHeader(await body.readValue());
+  const header = body.decodeBuffered(decodePushPullHeader, MAX_STRUCT_BYTES) ??
+    decodePushPullHeader(await body.readValue(MAX_STRUCT_BYTES));
   checkPushPullHeader(header);
   const maxNodes = opts.maxNodes ?? MAX_PUSH_STATE_NODES;
   if (header.nodes > maxNodes) {
@@ -472,7 +503,10 @@ export async function readPushPull(body: StreamReader, opts: ReadPushPullOptions
   for (let i = 0; i < header.nodes; i++) {
     if (opts.pause !== undefined && i > 0 && i % PUSH_PULL_SLICE === 0) await opts.pause();
     // Most records are already buffered: decode them without a trip through the event loop.
-    nodes.push(body.decodeBuffered(decodePushNodeState) ?? decodePushNodeState(await body.readValue()));
+    nodes.push(
+      body.decodeBuffered(decodePushNodeState, MAX_RECORD_BYTES) ??
+        decodePushNodeState(await body.readValue(MAX_RECORD_BYTES)),
+    );
   }
   const userState = header.userStateLen > 0 ? await body.readExact(header.userStateLen) : new Uint8Array(0);
   return { join: header.join, nodes, userState };
@@ -488,7 +522,7 @@ export async function readPushPull(body: StreamReader, opts: ReadPushPullOptions
  * bounds, or the stream ends early.
  */
 export async function readUserMsg(body: StreamReader): Promise<Uint8Array> {
-  const { userMsgLen } = decodeUserMsgHeader(await body.readValue());
+  const { userMsgLen } = decodeUserMsgHeader(await body.readValue(MAX_STRUCT_BYTES));
   checkUserMsgLen(userMsgLen);
   return userMsgLen > 0 ? await body.readExact(userMsgLen) : new Uint8Array(0);
 }

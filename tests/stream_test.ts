@@ -234,6 +234,22 @@ describe("StreamReader under hostile input", () => {
     }
   });
 
+  it("readPushPull() refuses a header or record larger than any Go writes as soon as its size shows", async () => {
+    // A header whose one value claims a 40 MiB string: refused after its length prefix, long before 40 MiB arrive.
+    const head = Uint8Array.of(0x81, 0xa1, 0x58, 0xdb, 0x02, 0x80, 0x00, 0x00);
+    const source = counting(concat([head, new Uint8Array(1 << 20)]), 4096);
+    await assert.rejects(readPushPull(new StreamReader(source)), (err: DecodeError) => err.reason === "too_large");
+    assert.ok(source.bytes <= 4096, `${source.bytes} bytes read`);
+    // A record of 100 KiB (its metadata): refused; one with 64,000 bytes of metadata (the largest metaMaxSize) is read.
+    for (const [size, ok] of [[100 * 1024, false], [64_000, true]] as const) {
+      const rec = { ...node(1), meta: new Uint8Array(size) };
+      const msg = encodePushPull({ join: false, nodes: [rec], userState: new Uint8Array(0) });
+      const read = readPushPull(new StreamReader(chunked(msg.subarray(1), 1000)));
+      if (ok) assert.equal((await read).nodes[0]!.meta!.length, size);
+      else await assert.rejects(read, (err: DecodeError) => err.reason === "too_large");
+    }
+  });
+
   it("readExact() allocates nothing for bytes that never arrive", async () => {
     // A header claiming 20 MiB, then a trickle, then the end: the reader fails having held only what came.
     const trickle = new Uint8Array(1000);
