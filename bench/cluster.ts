@@ -7,10 +7,19 @@
 //   steady state      after --settle-seconds (default 10) of calm and no earlier than
 //                     --warmup-seconds (default 60) after the joins, CPU seconds per node
 //                     per second and UDP+TCP bytes sent per node per second, over
-//                     --steady-seconds (default 30); heap per node
+//                     --steady-seconds (default 30); memory per node at the end of that window,
+//                     counted alike on both sides: resident set size (RSS) of the process, and
+//                     the heap including the memory of byte arrays (V8/JSC heapUsed + external,
+//                     which holds every ArrayBuffer; Go's HeapAlloc, which holds every slice)
 //   failure detection --kills (default 3) nodes are killed one after the other (no leave);
 //                     ms until each other node declares each dead (first, median, last
 //                     over all, and each kill's median)
+//
+// --encrypt         every node encrypts (one 32-byte key; Go: --key), as production clusters do
+// --like-go         ours without what Go lacks: pushPullAfterJoin 0 and reconnectInterval 0, so
+//                   that the convergence figure compares the same protocol
+// --converge-only   stop after join convergence (for the like-for-like convergence row)
+//
 // Prints one JSON line. Run through `npm run bench -- --suite cluster`.
 import process from "node:process";
 import { defaultLocalConfig, Memberlist, type Metrics, NodeState } from "../mod.ts";
@@ -49,17 +58,28 @@ const detectTimeoutMs = 60_000;
 const kills = Number(opt("kills", "3"));
 // Config overrides for experiments, as JSON (ours only).
 const overrides = JSON.parse(opt("config", "{}")) as Record<string, unknown>;
+const encrypt = args.includes("--encrypt");
+const likeGo = args.includes("--like-go");
+const convergeOnly = args.includes("--converge-only");
+/** The cluster key of --encrypt (AES-256). */
+const KEY = new Uint8Array(32).map((_, i) => 0x5a ^ i);
 
 interface Report {
   lang: "ts" | "go";
   runtime: string;
   nodes: number;
+  encrypted: boolean;
+  /** Ours with pushPullAfterJoin and reconnect off (--like-go); always true for Go. */
+  likeGo: boolean;
   convergeMs: number | null;
   detection: { first: number; median: number; last: number; count: number; kills: number[] } | null;
   cpuPerNodePerSec: number;
   /** The user-space share of that CPU time. */
   cpuUserShare: number;
   bytesPerNodePerSec: number;
+  /** Resident set size of the whole process over the nodes. */
+  rssPerNodeBytes: number;
+  /** Heap with byte arrays over the nodes: heapUsed + external (TS), HeapAlloc (Go). */
   heapPerNodeBytes: number;
   steadySeconds: number;
 }
@@ -113,6 +133,8 @@ async function runTs(): Promise<Report> {
       bindPort: 0,
       logger: silentLogger,
       metrics: counter,
+      ...(encrypt ? { secretKey: KEY } : {}),
+      ...(likeGo ? { pushPullAfterJoin: 0, reconnectInterval: 0 } : {}),
       ...overrides,
     }));
   }
@@ -122,14 +144,18 @@ async function runTs(): Promise<Report> {
   const left = convergeTimeoutMs - (performance.now() - joined);
   const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
   const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
+  if (convergeOnly) {
+    await Promise.all(members.map((m) => m.shutdown()));
+    return { ...emptyReport("ts", detectRuntime()), convergeMs };
+  }
 
   await settle(joined);
-  const heapPerNodeBytes = Math.round(process.memoryUsage().heapUsed / nodes);
   const cpu0 = process.cpuUsage();
   const bytes0 = counter.bytes;
   await new Promise((r) => setTimeout(r, steadySeconds * 1000));
   const cpu = process.cpuUsage(cpu0);
   const bytes = counter.bytes - bytes0;
+  const mem = process.memoryUsage();
 
   // Several kills, one after the other: one kill's timing depends a lot on when the first
   // prober happens to pick the victim.
@@ -153,21 +179,40 @@ async function runTs(): Promise<Report> {
   }
   await Promise.all(members.slice(0, nodes - kills).map((m) => m.shutdown()));
   return {
-    lang: "ts",
-    runtime: detectRuntime(),
-    nodes,
+    ...emptyReport("ts", detectRuntime()),
     convergeMs,
     detection: summary(times, perKill),
     cpuPerNodePerSec: (cpu.user + cpu.system) / 1e6 / nodes / steadySeconds,
     cpuUserShare: Math.round((cpu.user / (cpu.user + cpu.system)) * 100) / 100,
     bytesPerNodePerSec: Math.round(bytes / nodes / steadySeconds),
-    heapPerNodeBytes,
+    rssPerNodeBytes: Math.round(mem.rss / nodes),
+    heapPerNodeBytes: Math.round((mem.heapUsed + mem.external) / nodes),
     steadySeconds,
   };
 }
 
+/** A report with nothing measured yet. */
+function emptyReport(lang: "ts" | "go", runtime: string): Report {
+  return {
+    lang,
+    runtime,
+    nodes,
+    encrypted: encrypt,
+    likeGo: lang === "go" || likeGo,
+    convergeMs: null,
+    detection: null,
+    cpuPerNodePerSec: NaN,
+    cpuUserShare: NaN,
+    bytesPerNodePerSec: NaN,
+    rssPerNodeBytes: NaN,
+    heapPerNodeBytes: NaN,
+    steadySeconds: convergeOnly ? 0 : steadySeconds,
+  };
+}
+
 async function runGo(): Promise<Report> {
-  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false });
+  const keyFlags = encrypt ? ["--key", Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join("")] : [];
+  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false, flags: keyFlags });
   try {
     const names = peer.nodes.map((n) => n.name);
     const known = new Map(names.map((n) => [n, new Set<string>([n])]));
@@ -187,6 +232,7 @@ async function runGo(): Promise<Report> {
     const left = convergeTimeoutMs - (performance.now() - joined);
     const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
     const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
+    if (convergeOnly) return { ...emptyReport("go", "go"), convergeMs };
 
     await settle(joined);
     const s0 = await peer.stats();
@@ -206,14 +252,13 @@ async function runGo(): Promise<Report> {
       perKill.push(Math.round(median(round)));
     }
     return {
-      lang: "go",
-      runtime: "go",
-      nodes,
+      ...emptyReport("go", "go"),
       convergeMs,
       detection: summary(deadTimes, perKill),
       cpuPerNodePerSec: cpuMs / 1000 / nodes / steadySeconds,
       cpuUserShare: Math.round(((s1.cpuUserMs - s0.cpuUserMs) / cpuMs) * 100) / 100,
       bytesPerNodePerSec: Math.round((sent(s1) - sent(s0)) / nodes / steadySeconds),
+      rssPerNodeBytes: Math.round((s1.rssBytes >= 0 ? s1.rssBytes : s1.maxRssBytes) / nodes),
       heapPerNodeBytes: Math.round(s1.heapBytes / nodes),
       steadySeconds,
     };

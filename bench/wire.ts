@@ -8,7 +8,7 @@ import { detectRuntime } from "../lib/_runtime.ts";
 import { type Alive, decodeAlive, decodePing, encodeMessage, encodePushPull, type Ping, type PushNodeState } from "../lib/codec.ts";
 import { compressPayload } from "../lib/packet.ts";
 import { decryptPayload, encryptPayload } from "../lib/security.ts";
-import { readPushPull, readStreamMessage, StreamReader } from "../lib/stream.ts";
+import { type ByteSource, readPushPull, readStreamMessage, StreamReader } from "../lib/stream.ts";
 import { wireOptions } from "../tests/_wire.ts";
 
 const args = globalThis.process?.argv.slice(2) ?? [];
@@ -47,9 +47,30 @@ const key = new Uint8Array(32).fill(0x42);
 const plain = new Uint8Array(1400).fill(0xab);
 const none = new Uint8Array();
 
-/** Reads a complete push/pull stream message held in memory, the way a node reads one from a socket. */
+/** The most a socket read hands over at once (Node, Deno and Bun deliver TCP data in chunks up to 64 KiB). */
+const CHUNK = 65536;
+
+/**
+ * Hands `buf` over the way a TCP socket does: in chunks of new memory, one read at a
+ * time, so the reader buffers and scans as it does for a real stream.
+ */
+class ChunkedSource implements ByteSource {
+  #buf: Uint8Array;
+  #at = 0;
+  constructor(buf: Uint8Array) {
+    this.#buf = buf;
+  }
+  read(): Promise<Uint8Array | null> {
+    if (this.#at >= this.#buf.length) return Promise.resolve(null);
+    const chunk = this.#buf.slice(this.#at, this.#at + CHUNK);
+    this.#at += chunk.length;
+    return Promise.resolve(chunk);
+  }
+}
+
+/** Reads a complete push/pull stream message as a node reads one from a socket: chunk by chunk. */
 async function readState(buf: Uint8Array): Promise<void> {
-  const msg = await readStreamMessage(new StreamReader(buf), plainWire, none);
+  const msg = await readStreamMessage(new StreamReader(new ChunkedSource(buf)), plainWire, none);
   if (msg?.type !== 6) throw new Error(`read message type ${msg?.type}`);
   const state = await readPushPull(msg.body);
   if (state.nodes.length !== nodes.length) throw new Error(`read ${state.nodes.length} nodes`);

@@ -158,6 +158,8 @@ export interface GoPeerStats {
   readonly cpuSystemMs: number;
   /** Peak resident set size, bytes. */
   readonly maxRssBytes: number;
+  /** Resident set size now (`/proc/self/statm`), bytes; -1 where unknown. */
+  readonly rssBytes: number;
   /** Go heap in use (`runtime.MemStats.HeapAlloc`), bytes. */
   readonly heapBytes: number;
   readonly goroutines: number;
@@ -615,6 +617,7 @@ export class GoPeer {
       cpuUserMs: r["cpuUserMs"] as number,
       cpuSystemMs: r["cpuSystemMs"] as number,
       maxRssBytes: r["maxRssBytes"] as number,
+      rssBytes: (r["rssBytes"] as number | undefined) ?? -1,
       heapBytes: r["heapBytes"] as number,
       goroutines: r["goroutines"] as number,
       perNode: r["perNode"] as GoNodeTraffic[],

@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -549,10 +550,25 @@ func (p *peer) stats() fields {
 		"cpuUserMs":   tvMs(ru.Utime),
 		"cpuSystemMs": tvMs(ru.Stime),
 		"maxRssBytes": ru.Maxrss * 1024,
+		"rssBytes":    currentRSS(),
 		"heapBytes":   mem.HeapAlloc,
 		"goroutines":  runtime.NumGoroutine(),
 		"perNode":     per,
 	}
+}
+
+// currentRSS is the resident set size now, in bytes (the second field of
+// /proc/self/statm, in pages), or -1 where that file is missing.
+func currentRSS() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		return -1
+	}
+	return resident * int64(os.Getpagesize())
 }
 
 func hexField(name string, v *string) ([]byte, error) {
