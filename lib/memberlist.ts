@@ -8,6 +8,7 @@
 
 import { DropLog } from "./_drops.ts";
 import { formatIP, parseIP } from "./_ip.ts";
+import { NodeTable } from "./_records.ts";
 import { StreamSlots } from "./_stream_slots.ts";
 import { Awareness } from "./awareness.ts";
 import { type Alive, MessageType, MAX_USER_MSG_BYTES } from "./codec.ts";
@@ -292,7 +293,7 @@ export class Memberlist {
         broadcasts: undefined as unknown as TransmitLimitedQueue,
         metricLabels: cfg.metricLabels,
         nodes: [],
-        nodeMap: new Map(),
+        nodeMap: new NodeTable(),
         nodeTimers: new Map(),
         failed: new Map(),
         probeIndex: 0,

@@ -12,6 +12,7 @@
  */
 
 import { bytesEqual } from "./_bytes.ts";
+import { NodeIdentity, NodeRecord, type NodeTable } from "./_records.ts";
 import { type DropLog, NODE_REJECTED } from "./_drops.ts";
 import { utf8Length } from "./_msgpack.ts";
 import type { Awareness } from "./awareness.ts";
@@ -47,32 +48,7 @@ import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, packetOverhead } from "./p
 /** Bytes a user broadcast adds: its type byte (Go `userMsgOverhead`). */
 export const USER_MSG_OVERHEAD = 1;
 
-/** One node as this node knows it (Go `nodeState`). */
-export interface NodeRecord {
-  /** Node name. */
-  name: string;
-  /** Advertised IP, exactly as received (4 or 16 bytes). */
-  addr: Uint8Array;
-  /** `addr` as text, cached. */
-  ip: string;
-  /** Advertised port. */
-  port: number;
-  /** Metadata (null when none). */
-  meta: Uint8Array | null;
-  /** Protocol and delegate versions. */
-  pMin: number;
-  pMax: number;
-  pCur: number;
-  dMin: number;
-  dMax: number;
-  dCur: number;
-  /** Last known incarnation. */
-  incarnation: number;
-  /** Current state. */
-  state: NodeState;
-  /** Clock time of the last state change. */
-  stateChange: number;
-}
+export { NodeRecord } from "./_records.ts";
 
 /** What waits for an ack (or nack) of one sequence number (Go `ackHandler`). */
 export interface AckHandler {
@@ -99,7 +75,7 @@ export interface MemberlistState {
   /** The node list, in probe order. */
   nodes: NodeRecord[];
   /** The same records by name. */
-  nodeMap: Map<string, NodeRecord>;
+  nodeMap: NodeTable;
   /** Running suspicion timers, by node name. */
   nodeTimers: Map<string, Suspicion>;
   /** Reaped dead nodes that are still reconnect candidates, oldest first (`reconnect.ts`). */
@@ -206,7 +182,7 @@ export function toNode(r: NodeRecord, state: NodeState = r.state): Node {
 
 /** The address to reach a record at. */
 export function fullAddress(r: NodeRecord): Address {
-  return { addr: joinHostPort(r.ip, r.port), name: r.name };
+  return { addr: r.id.address, name: r.name };
 }
 
 /** Dead or left (Go `DeadOrLeft`). */
@@ -228,10 +204,6 @@ export function nextSeqNo(m: MemberlistState): number {
 function nextIncarnation(m: MemberlistState): number {
   m.incarnation = (m.incarnation + 1) >>> 0;
   return m.incarnation;
-}
-
-function vsnOf(r: NodeRecord): Uint8Array {
-  return new Uint8Array([r.pMin, r.pMax, r.pCur, r.dMin, r.dMax, r.dCur]);
 }
 
 /** Queues one of memberlist's own messages for gossip, named after a node (Go `encodeBroadcastNotify`). */
@@ -451,7 +423,7 @@ export function probe(m: MemberlistState): Promise<void> {
       continue;
     }
     // A snapshot: the probe judges the node as it was when the probe started.
-    return probeNode(m, { ...node });
+    return probeNode(m, node.clone());
   }
 }
 
@@ -811,7 +783,7 @@ export function localState(m: MemberlistState): PushNodeState[] {
       meta: n.meta,
       incarnation: n.incarnation,
       state: n.state,
-      vsn: vsnOf(n),
+      vsn: n.id.vsn,
     };
     if (n.state === NodeState.Alive) counts.alive++;
     else if (n.state === NodeState.Suspect) counts.suspect++;
@@ -962,7 +934,7 @@ export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): 
   }
   me.incarnation = inc;
   m.awareness.applyDelta(1);
-  const a: Alive = { incarnation: inc, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: vsnOf(me) };
+  const a: Alive = { incarnation: inc, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: me.id.vsn };
   // Go names this broadcast after the address text, not the node name.
   broadcast(m, me.ip, encodeMessage(MessageType.Alive, a));
 }
@@ -1041,18 +1013,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
       });
       return;
     }
-    state = {
-      name: a.node,
-      addr: a.addr,
-      ip: formatIP(a.addr),
-      port: a.port,
-      meta: a.meta,
-      pMin: 0, pMax: 0, pCur: 0, dMin: 0, dMax: 0, dCur: 0,
-      incarnation: 0,
-      state: NodeState.Dead,
-      stateChange: 0,
-    };
-    if (a.vsn.length > 5) setVersions(state, a.vsn);
+    state = new NodeRecord(NodeIdentity.of(a.node, a.addr, a.port, a.meta, a.vsn), 0, NodeState.Dead, 0);
     m.nodeMap.set(a.node, state);
     // Insert at a random position so new nodes are probed within one round.
     const n = m.nodes.length;
@@ -1112,21 +1073,16 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   const oldMeta = state.meta;
 
   if (!bootstrap && isLocal) {
-    if (a.incarnation === state.incarnation && bytesEqual(a.meta, state.meta) && bytesEqual(a.vsn, vsnOf(state))) {
+    if (a.incarnation === state.incarnation && bytesEqual(a.meta, state.meta) && bytesEqual(a.vsn, state.id.vsn)) {
       return;
     }
     refute(m, state, a.incarnation);
     m.drops.note("refute_alive", "warn", "Refuting an alive message", { node: a.node });
   } else {
     broadcast(m, a.node, encodeMessage(MessageType.Alive, a), notify);
-    if (a.vsn.length >= 6) setVersions(state, a.vsn);
+    // Versions shorter than six bytes keep the record's own.
+    state.id = NodeIdentity.of(a.node, a.addr, a.port, a.meta, a.vsn, state.id);
     state.incarnation = a.incarnation;
-    state.meta = a.meta;
-    if (state.addr !== a.addr) {
-      state.addr = a.addr;
-      state.ip = formatIP(a.addr);
-    }
-    state.port = a.port;
     if (state.state !== NodeState.Alive) {
       state.state = NodeState.Alive;
       state.stateChange = c.clock.now();
@@ -1180,15 +1136,6 @@ function refuseAlive(m: MemberlistState, a: Alive, isNew: boolean): [string, str
     return ["incompatible", `versions [${pMin}, ${pMax}, ${pCur}, ${dMin}, ${dMax}, ${dCur}] are incompatible with this node's [${[...mine].join(", ")}]`];
   }
   return null;
-}
-
-function setVersions(r: NodeRecord, vsn: Uint8Array): void {
-  r.pMin = vsn[0]!;
-  r.pMax = vsn[1]!;
-  r.pCur = vsn[2]!;
-  r.dMin = vsn[3]!;
-  r.dMax = vsn[4]!;
-  r.dCur = vsn[5]!;
 }
 
 /** Processes a suspect message (Go `suspectNode`, spec §8.4). */

@@ -50,7 +50,8 @@ import { encodeLabel } from "../lib/label.ts";
 import { MAX_PUSH_PULL_REQUESTS, MAX_RELAYED_PROBES, rawSendMsgPacket, sendPingAndWaitForAck } from "../lib/net.ts";
 import { NodeState } from "../lib/node.ts";
 import { compressPayload, makeCompoundMessage, sealPacket, type WireOptions } from "../lib/packet.ts";
-import { aliveNode, mergeState, type NodeRecord, probeNode } from "../lib/state.ts";
+import { aliveNode, mergeState, NodeRecord, probeNode } from "../lib/state.ts";
+import { NodeIdentity } from "../lib/_records.ts";
 import { encodeStreamMessage, readPushPull, readStreamMessage, StreamReader } from "../lib/stream.ts";
 import type { Conn } from "../lib/transport.ts";
 import { TestCluster } from "./_helpers.ts";
@@ -336,7 +337,7 @@ describe("acks and nacks", () => {
     learn(a, { name: "silent", ip: Uint8Array.of(127, 0, 0, 1), port: 19999 });
     const raw = rawPeer(c);
     raw.send(to(a), encodeMessage(T.AckResp, { seqNo: 77, payload: null }));
-    const probing = probeNode(a.m, { ...a.m.nodeMap.get("silent")! });
+    const probing = probeNode(a.m, a.m.nodeMap.get("silent")!.clone());
     await c.advance(3);
     raw.send(to(a), encodeMessage(T.AckResp, { seqNo: a.m.sequenceNum, payload: null }));
     const start = c.clock.now();
@@ -453,22 +454,12 @@ describe("push/pull streams", () => {
 
   /** Puts a suspect "Test 0" with incarnation 0 into m's table, as Go's TestTCPPushPull does. */
   function plantSuspect(m: QuietNode): void {
-    const r: NodeRecord = {
-      name: "Test 0",
-      addr: m.ip,
-      ip: "127.0.0.1",
-      port: m.port,
-      meta: null,
-      pMin: 1,
-      pMax: 5,
-      pCur: 2,
-      dMin: 0,
-      dMax: 0,
-      dCur: 0,
-      incarnation: 0,
-      state: NodeState.Suspect,
-      stateChange: 0,
-    };
+    const r = new NodeRecord(
+      NodeIdentity.of("Test 0", m.ip, m.port, null, Uint8Array.of(1, 5, 2, 0, 0, 0)),
+      0,
+      NodeState.Suspect,
+      0,
+    );
     m.m.nodes.push(r);
     m.m.nodeMap.set(r.name, r);
   }
@@ -628,7 +619,10 @@ describe("packet intake", () => {
     rawSendMsgPacket(m.m, a, { pMax: 5 }, payload);
     rawSendMsgPacket(m.m, a, { pMax: 4 }, payload);
     // Go looks the record up by the host part of the address used as a node name.
-    const byHost: NodeRecord = { ...m.m.nodeMap.get("m")!, name: "127.0.0.1", pMax: 5 };
+    const own = m.m.nodeMap.get("m")!;
+    const vsn = own.id.vsn.slice();
+    vsn[1] = 5;
+    const byHost = new NodeRecord(NodeIdentity.of("127.0.0.1", own.addr, own.port, own.meta, vsn), own.incarnation, own.state, own.stateChange);
     m.m.nodeMap.set("127.0.0.1", byHost);
     rawSendMsgPacket(m.m, a, null, payload);
     m.m.nodeMap.delete("127.0.0.1");
@@ -962,7 +956,7 @@ describe("streams with labels and encryption", () => {
     learn(a, b);
     c.net.blockUdp(b.transport.addr, true);
     const streams = c.net.stats.streams;
-    await c.settle(probeNode(a.m, { ...a.m.nodeMap.get("b")! }));
+    await c.settle(probeNode(a.m, a.m.nodeMap.get("b")!.clone()));
     assert.equal(c.net.stats.streams, streams + 1);
     assert.equal(stateIn(a.m, "b"), NodeState.Alive);
     assert.equal(a.logger.find("warn", "Was able to connect over TCP"), 1);
@@ -1013,7 +1007,7 @@ describe("metrics", () => {
     const a = await quietNode(c, "a", { probeTimeout: 10, probeInterval: 200, suspicionMult: 1, metrics });
     learn(a, { name: "silent", ip: Uint8Array.of(127, 0, 0, 1), port: 19999 });
     a.m.awareness.applyDelta(1);
-    await c.settle(probeNode(a.m, { ...a.m.nodeMap.get("silent")! }));
+    await c.settle(probeNode(a.m, a.m.nodeMap.get("silent")!.clone()));
     await c.waitFor(() => stateIn(a.m, "silent") === NodeState.Dead, 10_000, 10);
     assert.equal(metrics.counter("memberlist.degraded.probe"), 1);
     assert.equal(metrics.counter("memberlist.msg.suspect"), 1);

@@ -25,7 +25,7 @@ const base: SimOptions = {
 
 /** A report without the figures that depend on the machine. */
 async function run(o: SimOptions): Promise<Record<string, unknown>> {
-  const { wallMs: _w, heapMB: _h, speedup: _s, ...rest } = await simulate(o);
+  const { wallMs: _w, heapMB: _h, speedup: _s, bytesPerRecord: _r, bytesPerNode: _n, ...rest } = await simulate(o);
   return rest;
 }
 

@@ -54,7 +54,7 @@ import {
   invokeNackHandler,
   mergeState,
   nextSeqNo,
-  type NodeRecord,
+  NodeRecord,
   probe,
   probeNode,
   pushPull,
@@ -64,6 +64,7 @@ import {
   suspectNode,
   verifyProtocol,
 } from "../lib/state.ts";
+import { NodeIdentity } from "../lib/_records.ts";
 import type { Transport } from "../lib/transport.ts";
 import { TestCluster } from "./_helpers.ts";
 import {
@@ -98,7 +99,7 @@ function record(m: QuietNode, name: string): NodeRecord {
 /** Runs probeNode on a snapshot of `name`'s record, as probe() does; returns the virtual time it took. */
 async function probeByName(c: TestCluster, node: QuietNode, name: string): Promise<number> {
   const start = c.clock.now();
-  await c.settle(probeNode(node.m, { ...record(node, name) }));
+  await c.settle(probeNode(node.m, record(node, name).clone()));
   return c.clock.now() - start;
 }
 
@@ -311,7 +312,7 @@ describe("probe() and probeNode()", () => {
     failing = target.transport.addr;
     a.m.awareness.applyDelta(1);
     const start = c.clock.now();
-    const probing = probeNode(a.m, { ...record(a, "target") });
+    const probing = probeNode(a.m, record(a, "target").clone());
     // The relay gets the request at once (plus latency), not after probeTimeout.
     await c.advance(2);
     assert.equal(relay.m.sequenceNum, 1);
@@ -350,7 +351,7 @@ describe("Lifeguard health in probes", () => {
     learn(a, nobody("silent"), { vsn: Uint8Array.from([1, 5, 1, 0, 0, 0]) });
     a.m.awareness.applyDelta(1);
     const start = c.clock.now();
-    const probing = probeNode(a.m, { ...record(a, "silent") });
+    const probing = probeNode(a.m, record(a, "silent").clone());
     // The direct wait is probeTimeout, not scaled: relays are asked right after it.
     await c.clock.runUntil(start + PROBE.probeTimeout + 2);
     assert.equal(b.m.sequenceNum, 1);
@@ -570,7 +571,7 @@ describe("sequence numbers and ack handlers", () => {
     invokeNackHandler(a.m, 1); // no handler yet: nothing happens
     const start = c.clock.now();
     let done = false;
-    const probing = probeNode(a.m, { ...record(a, "silent") }).then(() => (done = true));
+    const probing = probeNode(a.m, record(a, "silent").clone()).then(() => (done = true));
     await c.advance(20);
     const seq = a.m.sequenceNum;
     invokeNackHandler(a.m, seq);
@@ -588,7 +589,7 @@ describe("sequence numbers and ack handlers", () => {
     const c = new TestCluster({ net: { latency: 1 } });
     const a = await quietNode(c, "a", PROBE);
     learn(a, nobody("silent"));
-    const probing = probeNode(a.m, { ...record(a, "silent") });
+    const probing = probeNode(a.m, record(a, "silent").clone());
     await c.advance(PROBE.probeInterval - 1);
     assert.ok(a.m.ackHandlers.has(1));
     await c.settle(probing);
@@ -1473,22 +1474,8 @@ describe("verifyProtocol()", () => {
     { what: "multi-node", a: [[0, 3, 2], [0, 2, 0]], b: [[0, 2, 1], [0, 5, 0]], ok: true },
   ];
 
-  const asRecord = (i: number, v: number[]): NodeRecord => ({
-    name: `local ${i}`,
-    addr: LOCALHOST,
-    ip: "127.0.0.1",
-    port: 1,
-    meta: null,
-    pMin: v[0]!,
-    pMax: v[1]!,
-    pCur: v[2]!,
-    dMin: v[3]!,
-    dMax: v[4]!,
-    dCur: v[5]!,
-    incarnation: 0,
-    state: NodeState.Alive,
-    stateChange: 0,
-  });
+  const asRecord = (i: number, v: number[]): NodeRecord =>
+    new NodeRecord(NodeIdentity.of(`local ${i}`, LOCALHOST, 1, null, Uint8Array.from(v)), 0, NodeState.Alive, 0);
   const asRemote = (i: number, v: number[], state: number = NodeState.Alive): PushNodeState => ({
     name: `node ${i}`,
     addr: LOCALHOST,

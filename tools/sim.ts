@@ -20,7 +20,7 @@ import type { Metrics } from "../lib/metrics.ts";
 import { NodeState } from "../lib/node.ts";
 import { createSeededRandom, type RandomSource } from "../lib/random.ts";
 import { TransmitLimitedQueue } from "../lib/queue.ts";
-import type { NodeRecord } from "../lib/state.ts";
+import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
 type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast";
@@ -85,7 +85,16 @@ export interface SimReport {
   wallMs: number;
   /** Virtual time over wall time. */
   speedup: number;
+  /**
+   * Heap in use with every node running, at the end of the run (after a full collection where the
+   * runtime allows one: always on Bun, on Node and Deno with --expose-gc), in MB.
+   */
   heapMB: number;
+  /** Node records held by all the nodes' tables together at that moment. */
+  records: number;
+  /** That heap over the records, and over the nodes. */
+  bytesPerRecord: number;
+  bytesPerNode: number;
   messages: number;
   bytes: number;
   streams: number;
@@ -215,7 +224,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       const table: NodeRecord[] = [self];
       for (const t of templates) {
         if (t.name === self.name) continue;
-        const r: NodeRecord = { ...t, stateChange: clock.now() };
+        // The identity (name, address, metadata, versions) is shared by every view.
+        const r = new NodeRecord(t.id, t.incarnation, t.state, clock.now());
         table.push(r);
         m.nodeMap.set(r.name, r);
       }
@@ -433,9 +443,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   }
 
   const simulatedMs = clock.now();
+  const { heapBytes, records } = measureHeap(nodes.filter((n) => n.alive).map((n) => n.ml));
   // Shut down everything and check nothing is left running.
   await settle(Promise.all(nodes.filter((n) => n.alive).map((n) => n.ml.shutdown())));
-  const heapMB = Math.round((globalThis.process?.memoryUsage?.().heapUsed ?? 0) / 1048576);
   const wallMs = Math.round(performance.now() - wallStart);
   informedTimes.sort((a, b) => a - b);
   const det = detection === null ? null : [...detection].sort((a, b) => a - b);
@@ -453,7 +463,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     simulatedMs: Math.round(simulatedMs),
     wallMs,
     speedup: Math.round((simulatedMs / wallMs) * 10) / 10,
-    heapMB,
+    heapMB: Math.round(heapBytes / 1048576),
+    records,
+    bytesPerRecord: records === 0 ? 0 : Math.round(heapBytes / records),
+    bytesPerNode: Math.round(heapBytes / o.nodes),
     messages: net.stats.packets,
     bytes: net.stats.bytes + net.stats.streamBytes,
     streams: net.stats.streams,
@@ -480,6 +493,17 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     falsePositives: fp,
     health: { maxScore, degradedNodeSeconds },
   };
+}
+
+/** The heap in use after a full collection where one can be asked for, and the records held. */
+function measureHeap(live: Memberlist[]): { heapBytes: number; records: number } {
+  const g = globalThis as { gc?: (full?: boolean) => void; Bun?: { gc(full: boolean): void } };
+  if (g.Bun !== undefined) g.Bun.gc(true);
+  else g.gc?.();
+  const heapBytes = globalThis.process?.memoryUsage?.().heapUsed ?? 0;
+  let records = 0;
+  for (const ml of live) records += memberlistState(ml).nodes.length;
+  return { heapBytes, records };
 }
 
 function parseArgs(argv: string[]): SimOptions & { json: boolean } {
@@ -523,7 +547,8 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
   };
 }
 
-if ((import.meta as { main?: boolean }).main ?? globalThis.process?.argv[1]?.endsWith("sim.ts")) {
+const entry = globalThis.process?.argv[1] ?? "";
+if ((import.meta as { main?: boolean }).main ?? (entry.endsWith("sim.ts") || entry.endsWith("sim.js"))) {
   const argv = globalThis.process?.argv.slice(2) ?? [];
   const opts = parseArgs(argv);
   const svgAt = argv.indexOf("--svg");
