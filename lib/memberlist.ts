@@ -807,7 +807,10 @@ export class Memberlist {
     deschedule(m);
     for (const t of m.nodeTimers.values()) t.cancel();
     m.nodeTimers.clear();
-    for (const h of m.ackHandlers.values()) h.timer.cancel();
+    for (const h of m.ackHandlers.values()) {
+      h.timer.cancel();
+      h.stop?.();
+    }
     m.ackHandlers.clear();
     m.highPriority.length = 0;
     m.lowPriority.length = 0;

@@ -290,7 +290,7 @@ function replyAddress(p: Pick<Ping, "sourceAddr" | "sourcePort">, from: string):
 /** Whether `a` names a node of the table at exactly that address (so gossip may ride along). */
 function isMemberAt(m: MemberlistState, a: Address): boolean {
   const r = m.nodeMap.get(a.name);
-  return r !== undefined && joinHostPort(r.ip, r.port) === a.addr;
+  return r !== undefined && r.id.address === a.addr;
 }
 
 /**

@@ -58,6 +58,8 @@ export interface AckHandler {
   nackFn: (() => void) | null;
   /** Removes the handler when it expires. */
   timer: TimerHandle;
+  /** Called by shutdown for a handler still waiting (its timer will not fire). */
+  stop?: () => void;
 }
 
 /**
@@ -168,7 +170,7 @@ export function toNode(r: NodeRecord, state: NodeState = r.state): Node {
     name: r.name,
     addr: r.ip,
     port: r.port,
-    address: joinHostPort(r.ip, r.port),
+    address: r.id.address,
     meta: r.meta === null ? new Uint8Array(0) : r.meta.slice(),
     state,
     pMin: r.pMin,
@@ -478,15 +480,12 @@ function setProbeChannels(
     m.ackHandlers.delete(seqNo);
     resolve({ complete: false, payload: null, timestamp: m.config.clock.now() });
   }, timeoutMs);
-  // Shutdown cancels that timer: end the wait then, or the probe (which shutdown waits for) never finishes.
-  const stopped = m.stopped.signal;
-  const onStop = () => resolve({ complete: false, payload: null, timestamp: m.config.clock.now() });
-  stopped.addEventListener("abort", onStop, { once: true });
-  void ack.then(() => stopped.removeEventListener("abort", onStop));
   m.ackHandlers.set(seqNo, {
     ackFn: (payload, timestamp) => resolve({ complete: true, payload, timestamp }),
     nackFn: () => void nacks++,
     timer,
+    // Shutdown cancels that timer: end the wait then, or the probe (which shutdown waits for) never finishes.
+    stop: () => resolve({ complete: false, payload: null, timestamp: m.config.clock.now() }),
   });
   return { ack, nacks: () => nacks };
 }
