@@ -219,14 +219,19 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   const converge = () => {
     const states = nodes.map((n) => memberlistState(n.ml));
     const templates = states.map((m) => m.nodeMap.get(m.config.name)!);
+    const slots = Math.max(...templates.map((t) => t.id.slot)) + 1;
     for (const m of states) {
       const self = m.nodeMap.get(m.config.name)!;
-      const table: NodeRecord[] = [self];
+      // Arrays of the exact size: grown one record at a time they would keep up to half spare.
+      const table: NodeRecord[] = new Array(templates.length);
+      table[0] = self;
+      m.nodeMap.reserve(slots);
+      let k = 1;
       for (const t of templates) {
         if (t.name === self.name) continue;
         // The identity (name, address, metadata, versions) is shared by every view.
         const r = new NodeRecord(t.id, t.incarnation, t.state, clock.now());
-        table.push(r);
+        table[k++] = r;
         m.nodeMap.set(r.name, r);
       }
       for (let i = table.length - 1; i > 0; i--) {
