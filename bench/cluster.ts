@@ -102,6 +102,22 @@ function summary(times: number[], perKill: number[]): Report["detection"] {
   };
 }
 
+/**
+ * Runs a join again when it fails, up to `JOIN_TRIES` times: hundreds of simultaneous push/pulls to
+ * one seed can outlast the local profile's 1 s TCP timeout on a loaded machine, for Go and for us alike.
+ */
+const JOIN_TRIES = 5;
+async function withRetries<T>(join: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await join();
+    } catch (err) {
+      if (i >= JOIN_TRIES) throw err;
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
+
 async function poll(predicate: () => boolean, timeoutMs: number): Promise<number | null> {
   const start = performance.now();
   while (!predicate()) {
@@ -140,7 +156,7 @@ async function runTs(): Promise<Report> {
   }
   const seed = members[0]!.localNode().address;
   const joined = performance.now();
-  await Promise.all(members.slice(1).map((m) => m.join([seed])));
+  await Promise.all(members.slice(1).map((m) => withRetries(() => m.join([seed]))));
   const left = convergeTimeoutMs - (performance.now() - joined);
   const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
   const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
@@ -228,7 +244,7 @@ async function runGo(): Promise<Report> {
     });
     const seed = peer.nodes[0]!.address;
     const joined = performance.now();
-    await Promise.all(names.slice(1).map((_, i) => peer.join(i + 1, [seed])));
+    await Promise.all(names.slice(1).map((_, i) => withRetries(() => peer.join(i + 1, [seed]))));
     const left = convergeTimeoutMs - (performance.now() - joined);
     const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
     const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
