@@ -3,7 +3,8 @@
 // The cluster benchmark: N nodes in one process on loopback (real UDP/TCP, local
 // profile), either ours on this runtime (--impl ts) or Go memberlist 0.2.2 in one Go
 // process driven through tests/interop/go/peer (--impl go). Measures, in order:
-//   join convergence  all N-1 nodes join node 0 at once; ms until every node sees N members
+//   join convergence  all N-1 nodes join node 0 at once (at most 32 joins in flight, so up to 33
+//                     nodes all at once); ms until every node sees N members
 //   steady state      after --settle-seconds (default 10) of calm and no earlier than
 //                     --warmup-seconds (default 60) after the joins, CPU seconds per node
 //                     per second and UDP+TCP bytes sent per node per second, over
@@ -118,6 +119,19 @@ async function withRetries<T>(join: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Runs the joins with at most `JOINS_IN_FLIGHT` at a time (all at once up to 33 nodes): one seed
+ * answering 511 push/pulls at once times them out, in Go as in ours.
+ */
+const JOINS_IN_FLIGHT = 32;
+async function inWaves(joins: (() => Promise<unknown>)[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < joins.length) await joins[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(JOINS_IN_FLIGHT, joins.length) }, worker));
+}
+
 async function poll(predicate: () => boolean, timeoutMs: number): Promise<number | null> {
   const start = performance.now();
   while (!predicate()) {
@@ -156,7 +170,7 @@ async function runTs(): Promise<Report> {
   }
   const seed = members[0]!.localNode().address;
   const joined = performance.now();
-  await Promise.all(members.slice(1).map((m) => withRetries(() => m.join([seed]))));
+  await inWaves(members.slice(1).map((m) => () => withRetries(() => m.join([seed]))));
   const left = convergeTimeoutMs - (performance.now() - joined);
   const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
   const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
@@ -244,7 +258,7 @@ async function runGo(): Promise<Report> {
     });
     const seed = peer.nodes[0]!.address;
     const joined = performance.now();
-    await Promise.all(names.slice(1).map((_, i) => withRetries(() => peer.join(i + 1, [seed]))));
+    await inWaves(names.slice(1).map((_, i) => () => withRetries(() => peer.join(i + 1, [seed]))));
     const left = convergeTimeoutMs - (performance.now() - joined);
     const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
     const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
