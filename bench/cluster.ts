@@ -3,8 +3,9 @@
 // The cluster benchmark: N nodes in one process on loopback (real UDP/TCP, local
 // profile), either ours on this runtime (--impl ts) or Go memberlist 0.2.2 in one Go
 // process driven through tests/interop/go/peer (--impl go). Measures, in order:
-//   join convergence  all N-1 nodes join node 0 at once (at most 32 joins in flight, so up to 33
-//                     nodes all at once); ms until every node sees N members
+//   join convergence  N-1 nodes join, at most 32 at a time: up to 33 nodes all join node 0 at
+//                     once, later ones join a node of an earlier wave; ms until every node sees
+//                     N members
 //   steady state      after --settle-seconds (default 10) of calm and no earlier than
 //                     --warmup-seconds (default 60) after the joins, CPU seconds per node
 //                     per second and UDP+TCP bytes sent per node per second, over
@@ -120,6 +121,14 @@ async function withRetries<T>(join: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The node that node `i` joins: node 0 for the first 33 (all at once), then nodes that joined at
+ * least one wave earlier, two joiners each, so that no single node serves hundreds of push/pulls.
+ */
+function seedOf(i: number): number {
+  return i <= JOINS_IN_FLIGHT + 1 ? 0 : Math.floor((i - JOINS_IN_FLIGHT - 1) / 2);
+}
+
+/**
  * Runs the joins with at most `JOINS_IN_FLIGHT` at a time (all at once up to 33 nodes): one seed
  * answering 511 push/pulls at once times them out, in Go as in ours.
  */
@@ -168,9 +177,10 @@ async function runTs(): Promise<Report> {
       ...overrides,
     }));
   }
-  const seed = members[0]!.localNode().address;
   const joined = performance.now();
-  await inWaves(members.slice(1).map((m) => () => withRetries(() => m.join([seed]))));
+  await inWaves(
+    members.slice(1).map((m, i) => () => withRetries(() => m.join([members[seedOf(i + 1)]!.localNode().address]))),
+  );
   const left = convergeTimeoutMs - (performance.now() - joined);
   const converged = await poll(() => members.every((m) => m.numMembers() === nodes), left);
   const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
@@ -256,9 +266,8 @@ async function runGo(): Promise<Report> {
         round.push(performance.now() - killedAt);
       }
     });
-    const seed = peer.nodes[0]!.address;
     const joined = performance.now();
-    await inWaves(names.slice(1).map((_, i) => () => withRetries(() => peer.join(i + 1, [seed]))));
+    await inWaves(names.slice(1).map((_, i) => () => withRetries(() => peer.join(i + 1, [peer.nodes[seedOf(i + 1)]!.address]))));
     const left = convergeTimeoutMs - (performance.now() - joined);
     const converged = await poll(() => [...known.values()].every((s) => s.size === nodes), left);
     const convergeMs = converged === null ? null : Math.round(performance.now() - joined);
