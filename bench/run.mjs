@@ -4,7 +4,7 @@
 // `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node]
 //                  [--suite wire,aes,disseminate,cluster]
 //                  [--cluster-nodes 32,128] [--cluster-modes plain,encrypted] [--steady-seconds 30]
-//                  [--like-go-runtimes deno,bun,node] [--sim-nodes 1000]`
+//                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--sim-nodes 1000]`
 //
 // Runs each benchmark on every runtime and, in the same run, the same work in Go
 // memberlist 0.2.2 (bench/go/*, built against Debian's sources), then reports each
@@ -163,10 +163,14 @@ function clusterSuite() {
   const modes = opt("cluster-modes", "plain,encrypted").split(",");
   const likeGoRuntimes = opt("like-go-runtimes", runtimes.join(",")).split(",").filter(Boolean);
   const steady = opt("steady-seconds", "30");
+  const inFlight = opt("joins-in-flight", "32");
   const out = [];
   for (const n of sizes) {
     for (const mode of modes) {
-      const common = ["--nodes", String(n), "--steady-seconds", steady, ...(mode === "encrypted" ? ["--encrypt"] : [])];
+      const common = [
+        "--nodes", String(n), "--steady-seconds", steady, "--joins-in-flight", inFlight,
+        ...(mode === "encrypted" ? ["--encrypt"] : []),
+      ];
       const byImpl = new Map(); // "go" | runtime | "<runtime>/like-go" → reports
       const add = (k, r) => (byImpl.get(k) ?? byImpl.set(k, []).get(k)).push(r);
       for (let round = 0; round < rounds; round++) {
