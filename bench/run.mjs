@@ -23,7 +23,10 @@
 //                convergence-only row with pushPullAfterJoin and reconnect off (likeGo)
 //
 // --json prints one JSON object per line, e.g.
-//   {"suite":"wire","op":"alive","runtime":"deno","opsPerSec":…,"goOpsPerSec":…,"ratio":…,"bytes":…,"rounds":[…]}
+//   {"suite":"wire","op":"alive","runtime":"deno","opsPerSec":…,"goOpsPerSec":…,"ratio":…,"rounds":[…],
+//    "opsPerCpuSec":…,"goOpsPerCpuSec":…,"cpuRatio":…,"cpuRounds":[…],"bytes":…}
+// opsPerSec divides by wall time; opsPerCpuSec by the CPU time the process used, which other
+// processes on a loaded machine disturb far less (the benchmarks are single-threaded).
 
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -80,12 +83,14 @@ if (!goAvailable()) {
 function opsSuite(suite, goArgs, file, keyOf) {
   const goBin = buildGoProgram("bench/go/wirebench");
   const go = new Map(); // op → [opsPerSec per round]
-  const ts = new Map(); // runtime/key → { rounds: [opsPerSec], last: row }
+  const goCpu = new Map(); // op → [opsPerCpuSec per round]
+  const ts = new Map(); // runtime/key → { rounds: [opsPerSec], cpuRounds: [opsPerCpuSec], last: row }
   const goBytes = new Map();
   for (let round = 0; round < rounds; round++) {
     log(`${suite}: round ${round + 1}/${rounds}: go`);
     for (const r of run(goBin, ["--seconds", String(seconds), ...goArgs])) {
       (go.get(r.op) ?? go.set(r.op, []).get(r.op)).push(r.opsPerSec);
+      (goCpu.get(r.op) ?? goCpu.set(r.op, []).get(r.op)).push(r.opsPerCpuSec);
       goBytes.set(r.op, r.bytes);
     }
     for (const rt of runtimes) {
@@ -93,8 +98,9 @@ function opsSuite(suite, goArgs, file, keyOf) {
       const [cmd, argv] = tsCommand(rt, file, ["--seconds", String(seconds)]);
       for (const r of run(cmd, argv)) {
         const k = `${rt}/${keyOf(r)}`;
-        const e = ts.get(k) ?? ts.set(k, { rounds: [], last: r }).get(k);
+        const e = ts.get(k) ?? ts.set(k, { rounds: [], cpuRounds: [], last: r }).get(k);
         e.rounds.push(r.opsPerSec);
+        e.cpuRounds.push(r.opsPerCpuSec);
         e.last = r;
       }
     }
@@ -102,7 +108,11 @@ function opsSuite(suite, goArgs, file, keyOf) {
   const out = [];
   for (const [op, goRounds] of go) {
     const goOps = median(goRounds);
-    out.push({ suite, op, runtime: "go", opsPerSec: Math.round(goOps), rounds: goRounds, bytes: goBytes.get(op) });
+    const goOpsCpu = median(goCpu.get(op));
+    out.push({
+      suite, op, runtime: "go", opsPerSec: Math.round(goOps), rounds: goRounds,
+      opsPerCpuSec: Math.round(goOpsCpu), cpuRounds: goCpu.get(op), bytes: goBytes.get(op),
+    });
     for (const [k, e] of ts) {
       if (e.last.op !== op) continue;
       const rt = k.slice(0, k.indexOf("/"));
@@ -110,9 +120,12 @@ function opsSuite(suite, goArgs, file, keyOf) {
         throw new Error(`${k}: measured ${e.last.bytes} bytes, Go ${goBytes.get(op)}: not the same workload`);
       }
       const ops = median(e.rounds);
+      const opsCpu = median(e.cpuRounds);
       out.push({
         suite, op, ...(e.last.path === undefined ? {} : { path: e.last.path }), runtime: rt,
         opsPerSec: Math.round(ops), goOpsPerSec: Math.round(goOps), ratio: ratio(ops, goOps), rounds: e.rounds,
+        opsPerCpuSec: Math.round(opsCpu), goOpsPerCpuSec: Math.round(goOpsCpu), cpuRatio: ratio(opsCpu, goOpsCpu),
+        cpuRounds: e.cpuRounds,
         bytes: e.last.bytes, ...(e.last.identical === undefined ? {} : { identical: e.last.identical }),
       });
     }
@@ -234,7 +247,7 @@ if (json) {
   for (const r of results) {
     if (r.opsPerSec !== undefined) {
       const name = r.path === undefined ? r.op : `${r.op} ${r.path}`;
-      console.log(`${r.suite.padEnd(6)} ${name.padEnd(36)} ${r.runtime.padEnd(6)} ${String(r.opsPerSec).padStart(10)} ${String(r.goOpsPerSec ?? "").padStart(10)} ${String(r.ratio ?? "").padStart(6)}`);
+      console.log(`${r.suite.padEnd(6)} ${name.padEnd(36)} ${r.runtime.padEnd(6)} ${String(r.opsPerSec).padStart(10)} ${String(r.goOpsPerSec ?? "").padStart(10)} ${String(r.ratio ?? "").padStart(6)}  per CPU-s: ${String(r.opsPerCpuSec).padStart(10)} ${String(r.cpuRatio ?? "").padStart(6)}`);
     } else {
       const { perRound: _, ...rest } = r;
       console.log(JSON.stringify(rest));

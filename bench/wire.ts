@@ -114,7 +114,13 @@ const ops: Op[] = [
   },
 ];
 
-async function measure(op: Op, ms: number): Promise<{ iterations: number; elapsed: number }> {
+/** CPU time (user + system) of the process so far, in ms. */
+function cpuMs(): number {
+  const u = globalThis.process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function measure(op: Op, ms: number): Promise<{ iterations: number; elapsed: number; cpu: number }> {
   const warmEnd = performance.now() + ms / 10;
   while (performance.now() < warmEnd) {
     const r = op.run();
@@ -122,6 +128,7 @@ async function measure(op: Op, ms: number): Promise<{ iterations: number; elapse
   }
   let iterations = 0;
   const start = performance.now();
+  const cpu0 = cpuMs();
   let now = start;
   // Check the clock every batch; size batches so a check costs nothing.
   let batch = 1;
@@ -135,13 +142,13 @@ async function measure(op: Op, ms: number): Promise<{ iterations: number; elapse
     now = performance.now();
     if (now - start < ms / 100) batch *= 2;
   }
-  return { iterations, elapsed: now - start };
+  return { iterations, elapsed: now - start, cpu: cpuMs() - cpu0 };
 }
 
 const runtime = detectRuntime();
 for (const op of ops) {
   if (only !== undefined && op.name !== only) continue;
-  const { iterations, elapsed } = await measure(op, seconds * 1000);
+  const { iterations, elapsed, cpu } = await measure(op, seconds * 1000);
   const nsPerOp = (elapsed * 1e6) / iterations;
   console.log(JSON.stringify({
     lang: "ts",
@@ -150,6 +157,8 @@ for (const op of ops) {
     opsPerSec: Math.round(1e9 / nsPerOp),
     nsPerOp: Math.round(nsPerOp),
     iterations,
+    // Operations per second of CPU time: steadier than opsPerSec on a loaded machine.
+    opsPerCpuSec: Math.round((iterations * 1000) / cpu),
     bytes: op.bytes,
   }));
 }

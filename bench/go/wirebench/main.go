@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-msgpack/codec"
@@ -158,9 +159,16 @@ func ops() []op {
 	}
 }
 
+// cpuTime is the CPU time (user + system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // measure runs f for about d (after a warm-up of a tenth of that) and returns
-// the iterations and the time they took.
-func measure(f func() error, d time.Duration) (int, time.Duration) {
+// the iterations, the time they took and the CPU time the process used meanwhile.
+func measure(f func() error, d time.Duration) (int, time.Duration, time.Duration) {
 	warm := time.Now().Add(d / 10)
 	for time.Now().Before(warm) {
 		check(f())
@@ -168,6 +176,7 @@ func measure(f func() error, d time.Duration) (int, time.Duration) {
 	runtime.GC()
 	n, batch := 0, 1
 	start := time.Now()
+	cpu0 := cpuTime()
 	for {
 		for i := 0; i < batch; i++ {
 			check(f())
@@ -175,7 +184,7 @@ func measure(f func() error, d time.Duration) (int, time.Duration) {
 		n += batch
 		elapsed := time.Since(start)
 		if elapsed >= d {
-			return n, elapsed
+			return n, elapsed, cpuTime() - cpu0
 		}
 		if batch < 1<<20 && elapsed < d/4 {
 			batch *= 2
@@ -189,6 +198,8 @@ type result struct {
 	OpsPerSec  float64 `json:"opsPerSec"`
 	NsPerOp    float64 `json:"nsPerOp"`
 	Iterations int     `json:"iterations"`
+	// Operations per second of CPU time: steadier than opsPerSec on a loaded machine.
+	OpsPerCPUSec float64 `json:"opsPerCpuSec"`
 	Bytes      int     `json:"bytes"`
 }
 
@@ -207,9 +218,10 @@ func main() {
 		if len(want) > 0 && !want[o.name] {
 			continue
 		}
-		n, elapsed := measure(o.run, time.Duration(*seconds*float64(time.Second)))
+		n, elapsed, cpu := measure(o.run, time.Duration(*seconds*float64(time.Second)))
 		ns := float64(elapsed.Nanoseconds()) / float64(n)
+		cpuNs := float64(cpu.Nanoseconds()) / float64(n)
 		check(out.Encode(result{Lang: "go", Op: o.name, OpsPerSec: math.Round(1e10/ns) / 10,
-			NsPerOp: math.Round(ns*10) / 10, Iterations: n, Bytes: o.bytes}))
+			NsPerOp: math.Round(ns*10) / 10, Iterations: n, Bytes: o.bytes, OpsPerCPUSec: math.Round(1e10/cpuNs) / 10}))
 	}
 }
