@@ -203,6 +203,43 @@ async function measure(path: Path, ms: number): Promise<{ iterations: number; el
 }
 
 const runtime = detectRuntime();
+if (args.includes("--parts")) {
+  if (nodeCrypto === undefined) throw new Error("node:crypto is not available on this runtime");
+  const nc = nodeCrypto;
+  const n = checkNonce;
+  const perCall = (fn: () => unknown, count = 20_000): number => {
+    for (let i = 0; i < count / 10; i++) fn();
+    const c0 = cpuMs();
+    for (let i = 0; i < count; i++) fn();
+    return Math.round(((cpuMs() - c0) * 1000 * 100) / count) / 100;
+  };
+  const one = nc.createCipheriv("aes-256-gcm", key, n);
+  const sealed = (() => {
+    const c = nc.createCipheriv("aes-256-gcm", key, n);
+    const body = c.update(plain);
+    c.final();
+    return { body, tag: c.getAuthTag() };
+  })();
+  const parts: [string, () => unknown][] = [
+    ["createCipheriv", () => nc.createCipheriv("aes-256-gcm", key, n)],
+    ["update-16", () => one.update(plain.subarray(0, 16))],
+    ["update-1400", () => one.update(plain)],
+    ["seal", () => {
+      const c = nc.createCipheriv("aes-256-gcm", key, n);
+      c.update(plain);
+      c.final();
+      return c.getAuthTag();
+    }],
+    ["open", () => {
+      const d = nc.createDecipheriv("aes-256-gcm", key, n);
+      d.setAuthTag(sealed.tag);
+      d.update(sealed.body);
+      return d.final();
+    }],
+  ];
+  for (const [part, fn] of parts) console.log(JSON.stringify({ runtime, part, cpuMicros: perCall(fn) }));
+  globalThis.process.exit(0);
+}
 for (const path of paths) {
   const same = await identical(path);
   const { iterations, elapsed, cpu } = await measure(path, seconds * 1000);
