@@ -4,7 +4,8 @@
 // `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node]
 //                  [--suite wire,aes,disseminate,cluster]
 //                  [--cluster-nodes 32,128] [--cluster-modes plain,encrypted] [--steady-seconds 30]
-//                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--sim-nodes 1000]`
+//                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--sim-nodes 1000]
+//                  [--attacks REGEXP] [--cap-seconds 15]`
 //
 // Runs each benchmark on every runtime and, in the same run, the same work in Go
 // memberlist 0.2.2 (bench/go/*, built against Debian's sources), then reports each
@@ -21,6 +22,10 @@
 //   cluster      N real nodes on loopback per process (bench/cluster.ts), Go and each
 //                runtime; per N and mode (plaintext, encrypted); plus, per runtime, a
 //                convergence-only row with pushPullAfterJoin and reconnect off (likeGo)
+//
+//   hostile      (not in the default set) every attack of tests/_attacks.ts once against a target node
+//                in its own process, Go 0.2.2's and ours on each runtime; one line per attack and
+//                implementation (bench/hostile.ts says what each field means)
 //
 // --json prints one JSON object per line, e.g.
 //   {"suite":"wire","op":"alive","runtime":"deno","opsPerSec":…,"goOpsPerSec":…,"ratio":…,"rounds":[…],
@@ -243,17 +248,43 @@ function clusterSuite() {
   return out;
 }
 
+// The hostile suite: bench/hostile.ts drives the targets of every implementation from one Deno process.
+function hostileSuite() {
+  const argv = ["run", "-A", "bench/hostile.ts", "--impls", ["go", ...runtimes].join(",")];
+  for (const name of ["attacks", "cap-seconds"]) {
+    const v = opt(name, undefined);
+    if (v !== undefined) argv.push(`--${name}`, v);
+  }
+  log(`hostile: ${argv.join(" ")}`);
+  const r = spawnSync(`${root}node_modules/.bin/deno`, argv, {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    stdio: ["ignore", "pipe", json ? "ignore" : "inherit"],
+  });
+  if (r.status !== 0) throw new Error(`bench/hostile.ts failed (${r.status}): ${r.error ?? ""}`);
+  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
 const results = [];
 for (const suite of suites) {
   if (suite === "wire") results.push(...opsSuite("wire", [], "bench/wire", (r) => r.op));
   else if (suite === "aes") results.push(...opsSuite("aes", ["--op", "aes-gcm-1400"], "bench/aes", (r) => r.path));
   else if (suite === "disseminate") results.push(...disseminateSuite());
   else if (suite === "cluster") results.push(...clusterSuite());
+  else if (suite === "hostile") results.push(...hostileSuite());
   else throw new Error(`unknown suite "${suite}"`);
 }
 
 if (json) {
   for (const r of results) console.log(JSON.stringify(r));
+} else if (suites.includes("hostile")) {
+  const cols = ["attack", "impl", "attackBytes", "units", "cpuMs", "cpuMsPerUnit", "rssGrowthMB", "replyBytes", "suspected", "crashed"];
+  console.log(cols.join("\t"));
+  for (const r of results) {
+    if (r.suite !== "hostile") console.log(JSON.stringify(r));
+    else console.log(cols.map((c) => String(r[c])).join("\t") + `\t${Object.entries(r.meets).filter(([, ok]) => !ok).map(([k]) => `misses ${k}`).join(", ")}`);
+  }
 } else {
   for (const r of results) {
     if (r.opsPerSec !== undefined) {
