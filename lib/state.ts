@@ -707,10 +707,14 @@ export function gossip(m: MemberlistState): void {
     // Gossip to the dead gives a wrongly declared node the chance to refute; unlike
     // Go, it does not spend the messages' retransmissions, which in small clusters
     // left live nodes without a leave or an alive (the dead node soaked them up).
-    const msgs = node.state === NodeState.Dead
-      ? peekBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail)
-      : getBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail);
-    if (msgs.length === 0) break;
+    const dead = node.state === NodeState.Dead;
+    const msgs = dead ? peekBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail) : getBroadcasts(m, COMPOUND_OVERHEAD, bytesAvail);
+    // Nothing for a dead target says nothing about the live ones: the delegate's broadcasts go
+    // only to them. Go returns here, which is the same there since it sends one queue to all.
+    if (msgs.length === 0) {
+      if (dead) continue;
+      break;
+    }
     const packets = msgs.length === 1 ? msgs : makeCompoundMessages(msgs);
     for (const packet of packets) {
       try {

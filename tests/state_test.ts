@@ -1331,6 +1331,27 @@ describe("gossip()", () => {
     // A delegate with nothing to send leaves the whole packet to memberlist's own messages.
     assert.equal((await run(0.25, false)).alive, go.alive);
   });
+
+  it("a recently dead first target does not hold back the delegate's broadcasts from the live ones", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const a = await quietNode(c, "a", {
+      enableCompression: false,
+      gossipNodes: 2,
+      gossipToTheDeadTime: 60_000,
+      delegate: { getBroadcasts: () => [new TextEncoder().encode("user")] },
+    });
+    const raw = rawPeer(c, "r");
+    learn(a, { name: "r", ip: raw.ip, port: raw.port });
+    learn(a, nobody("d"));
+    deadNode(a.m, { node: "d", incarnation: 1, from: "a" });
+    a.m.broadcasts.reset();
+    // The two targets come in random order: over 20 ticks the dead one is first about half the time.
+    for (let i = 0; i < 20; i++) gossip(a.m);
+    await c.advance(5);
+    const user = raw.messages().filter((msg) => msg.type === T.User).length;
+    assert.equal(user, 20, "the live node gets the user broadcast of every tick");
+    await c.shutdown();
+  });
 });
 
 describe("pushPull()", () => {
