@@ -324,33 +324,30 @@ function handleIndirectPing(m: MemberlistState, msg: Uint8Array, from: string): 
     finished = true;
     m.relayedProbes--;
   };
-  let nackTimer: { cancel(): void } | null = null;
   setAckHandler(m, localSeqNo, () => {
-    nackTimer?.cancel();
     finish();
     try {
       sendMsg(m, requester, encodeMessage(MessageType.AckResp, { seqNo: ind.seqNo, payload: null }), false);
     } catch (err) {
       m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to forward ack", { to: requester.addr, error: err });
     }
-  }, m.config.probeTimeout, finish);
+  }, m.config.probeTimeout, () => {
+    finish();
+    // The nack goes when the ack handler expires (both after probeTimeout, as in Go), so that
+    // shutdown, which cancels ack handlers, leaves no nack timer behind.
+    if (!ind.nack || m.shutdown) return;
+    try {
+      sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), false);
+    } catch (err) {
+      m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send nack", { to: requester.addr, error: err });
+    }
+  });
 
   const target: Address = { addr: joinHostPort(formatIP(ind.target), ind.port), name: ind.node };
   try {
     sendMsg(m, target, encodeMessage(MessageType.Ping, ping), false);
   } catch (err) {
     m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send indirect ping", { to: target.addr, error: err });
-  }
-
-  if (ind.nack) {
-    nackTimer = m.config.clock.setTimeout(() => {
-      if (m.shutdown) return;
-      try {
-        sendMsg(m, requester, encodeMessage(MessageType.NackResp, { seqNo: ind.seqNo }), false);
-      } catch (err) {
-        m.drops.drop(UDP_DROPPED, "reply_failed", "error", "Failed to send nack", { to: requester.addr, error: err });
-      }
-    }, m.config.probeTimeout);
   }
 }
 

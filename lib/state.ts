@@ -492,7 +492,8 @@ function setProbeChannels(
 
 /**
  * Registers a plain ack handler that expires after `timeoutMs` (Go
- * `setAckHandler`), calling `onExpire` if no ack came by then.
+ * `setAckHandler`), calling `onExpire` if no ack came by then; shutdown
+ * cancels the timer with every other ack handler's, and `onExpire` with it.
  */
 export function setAckHandler(
   m: MemberlistState,

@@ -306,6 +306,32 @@ describe("indirect pings", () => {
     await c.shutdown();
   });
 
+  it("a relay's nack timer ends with shutdown(), not probeTimeout later", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const relay = await quietNode(c, "relay", { probeTimeout: 500 });
+    const raw = rawPeer(c);
+    raw.send(
+      to(relay),
+      encodeMessage(T.IndirectPing, {
+        seqNo: 3,
+        target: Uint8Array.of(127, 0, 0, 1),
+        port: 19999,
+        node: "silent",
+        nack: true,
+        sourceAddr: raw.ip,
+        sourcePort: raw.port,
+        sourceNode: "test",
+      }),
+    );
+    await c.advance(5);
+    assert.equal(relay.m.ackHandlers.size, 1, "the relay is waiting for the target");
+    await c.shutdown();
+    await raw.transport.shutdown();
+    await c.advance(5);
+    assert.equal(c.clock.pending, 0, "no timer outlives shutdown()");
+    assert.equal(raw.packets.length, 0);
+  });
+
   it("a relay uses its own bind port when the request carries port 0", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
     // Bind port 0: the transport's port is the bind port (as with Go's NetTransport).
