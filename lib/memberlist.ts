@@ -658,11 +658,14 @@ export class Memberlist {
    *
    * @param timeoutMs Longest wait in ms; 0 (the default) waits as long as it takes.
    * @throws {RangeError} When the metadata is longer than `metaMaxSize`.
-   * @throws {Error} When the wait times out.
+   * @throws {Error} When the wait times out, or when this node has left the
+   * cluster (the update would go nowhere: {@linkcode join} again first; Go
+   * waits for a broadcast that never goes out).
    */
   async updateNode(timeoutMs: number = 0): Promise<void> {
     this.#checkOpen("update node");
     const m = this.#m;
+    if (m.leaving) throw new Error("Cannot update node: it has left the cluster: join() again first");
     const meta = this.#nodeMeta();
     const self = m.nodeMap.get(m.config.name)!;
     m.incarnation = (m.incarnation + 1) >>> 0;

@@ -431,13 +431,14 @@ export function probe(m: MemberlistState): Promise<void> {
 
 /**
  * Reaps dead and left records older than `gossipToTheDeadTime` and shuffles the
- * list (Go `resetNodes` and `moveDeadNodes`).
+ * list (Go `resetNodes` and `moveDeadNodes`). This node's own record stays: Go
+ * reaps it too after a leave, and then `LocalNode()` and `UpdateNode()` fail.
  */
 export function resetNodes(m: MemberlistState): void {
   const now = m.config.clock.now();
   const keep: NodeRecord[] = [];
   for (const n of m.nodes) {
-    if (deadOrLeft(n) && now - n.stateChange > m.config.gossipToTheDeadTime) {
+    if (deadOrLeft(n) && now - n.stateChange > m.config.gossipToTheDeadTime && n.name !== m.config.name) {
       m.nodeMap.delete(n.name);
       if (n.state === NodeState.Dead) rememberFailed(m, n.name, fullAddress(n).addr, n.stateChange);
       const timer = m.nodeTimers.get(n.name);

@@ -35,6 +35,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   defaultLANConfig,
+  defaultLocalConfig,
   PROTOCOL_VERSION_2_COMPATIBLE,
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
@@ -601,6 +602,25 @@ describe("leave()", () => {
     for (const n of [b, d]) assert.equal(n.logger.find("info", "Suspect"), 0, n.name);
     await c.settle(a.ml.leave(2000));
     await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
+    await c.shutdown();
+  });
+
+  it("a node that left keeps its own record past gossipToTheDeadTime: localNode() and updateNode() still answer", async () => {
+    const c = new TestCluster({ seed: 407 });
+    const [a, b, d] = await threeThenLeave(c);
+    await c.waitFor(() => allSee([b, d], ["b", "d"]), 5000);
+    // The local profile reaps dead and left records 15 s after they change; a's probe rounds keep running.
+    await c.advance(defaultLocalConfig().gossipToTheDeadTime + 5000);
+    assert.equal(memberlistState(b.ml).nodeMap.has("a"), false, "the others have reaped a");
+    const self = a.ml.localNode();
+    assert.equal(self.name, "a");
+    assert.equal(self.state, NodeState.Left);
+    // An update has no one to go to while the node is out of the cluster: a clear refusal, not a hang.
+    await assert.rejects(c.settle(a.ml.updateNode(0), 10), /Cannot update node: it has left the cluster/);
+    // And it can still come back.
+    assert.equal(await c.settle(a.ml.join(["b/127.0.0.11:7946"])), 1);
+    await c.waitFor(() => allSee([a, b, d], ["a", "b", "d"]), 10_000);
+    await c.settle(a.ml.updateNode(2000));
     await c.shutdown();
   });
 
