@@ -87,6 +87,7 @@ export {
   PROTOCOL_VERSION_MAX,
   PROTOCOL_VERSION_MIN,
   type ResolvedConfig,
+  type ResolveOptions,
   validateConfig,
 } from "./lib/config.ts";
 export type {

@@ -483,11 +483,13 @@ export interface Config {
    * Resolves a host name given to `join()` to IP address texts. Not in Go,
    * which queries the DNS server in `dnsConfigPath` over TCP and then the
    * system resolver. The default asks the system resolver through `node:dns`
-   * (on Node, Deno and Bun).
+   * (on Node, Deno and Bun). `join()` resolves all its host names at once and
+   * passes its abort signal; a resolver that ignores the signal is left
+   * behind when it aborts.
    *
    * @default {the system resolver}
    */
-  resolve: (host: string) => Promise<string[]>;
+  resolve: (host: string, options?: ResolveOptions) => Promise<string[]>;
 
   /**
    * How many received messages may wait for processing in each of the two
@@ -727,7 +729,16 @@ interface DnsModule {
   };
 }
 
-/** The default `resolve`: the system resolver through `node:dns`. */
+/** Options of {@linkcode Config.resolve}. */
+export interface ResolveOptions {
+  /** The abort signal of the `join()` asking; the lookup may stop when it aborts. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The default `resolve`: the system resolver through `node:dns`. Its lookups
+ * cannot be cancelled; `join()` stops waiting for one when its signal aborts.
+ */
 function systemResolve(host: string): Promise<string[]> {
   const dns = getBuiltinModule<DnsModule>("node:dns")?.promises;
   if (typeof dns?.lookup !== "function") {

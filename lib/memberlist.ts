@@ -512,9 +512,11 @@ export class Memberlist {
    * Joins a cluster by exchanging full state with each of `addresses` (Go
    * `Join`). An address is `host:port`, `host` (the bind port is assumed) or
    * `name/host:port`; host names are resolved and every address they resolve
-   * to is contacted. Unlike Go, all addresses are contacted at once, so dead
-   * seeds do not delay live ones, and a node that has left can join again
-   * (Go needs a new instance): it comes back alive with a new incarnation.
+   * to is contacted. Unlike Go, all host names are resolved and all
+   * addresses contacted at once, so dead seeds and slow DNS do not delay live
+   * seeds; the abort signal reaches `config.resolve` too. A node that has left
+   * can join again (Go needs a new instance): it comes back alive with a new
+   * incarnation.
    *
    * @param addresses Where to find existing members.
    * @param options An abort signal.
@@ -537,36 +539,38 @@ export class Memberlist {
       this.#setAlive(meta);
     }
     const errors: unknown[] = [];
-    const attempts: Promise<boolean>[] = [];
-    for (const entry of addresses) {
+    // Every entry at once: host names are resolved side by side, and each address is
+    // contacted as soon as it is known (Go resolves and exchanges with one seed at a time).
+    const attempt = async (entry: string): Promise<number> => {
       let targets: Address[];
       try {
-        targets = await this.#resolve(entry);
+        targets = await this.#resolve(entry, signal);
       } catch (err) {
-        log(m, "warn", `Failed to resolve "${entry}"`, { error: err });
+        if (!signal?.aborted) log(m, "warn", `Failed to resolve "${entry}"`, { error: err });
         errors.push(err);
-        continue;
+        return 0;
       }
-      for (const a of targets) {
-        attempts.push(pushPullNode(m, a, true, signal).then(
+      const results = await Promise.all(targets.map((a) =>
+        pushPullNode(m, a, true, signal).then(
           () => true,
           (err) => {
             log(m, "debug", `Failed to join "${a.addr}"`, { error: err });
             errors.push(new Error(`Cannot join "${a.addr}": ${err instanceof Error ? err.message : err}`, { cause: err }));
             return false;
           },
-        ));
-      }
-    }
-    const results = await Promise.all(attempts);
+        )
+      ));
+      return results.filter(Boolean).length;
+    };
+    const counts = await Promise.all(addresses.map(attempt));
     signal?.throwIfAborted();
-    const joined = results.filter(Boolean).length;
+    const joined = counts.reduce((a, b) => a + b, 0);
     if (joined === 0) throw new JoinError(errors);
     if (m.config.pushPullAfterJoin > 0) track(m, pushPullAfterJoin(m));
     return joined;
   }
 
-  async #resolve(entry: string): Promise<Address[]> {
+  async #resolve(entry: string, signal: AbortSignal | undefined): Promise<Address[]> {
     const m = this.#m;
     let name = "";
     let rest = entry;
@@ -581,7 +585,7 @@ export class Memberlist {
     if (host === "") throw new SyntaxError(`Cannot parse address "${entry}": empty host`);
     const literal = parseIP(host);
     if (literal !== null) return [{ addr: joinAddr(formatIP(literal), port), name }];
-    const ips = await m.config.resolve(host);
+    const ips = await untilAborted(m.config.resolve(host, signal === undefined ? {} : { signal }), signal);
     if (ips.length === 0) throw new Error(`Cannot resolve "${host}": no addresses`);
     return ips.map((ip) => ({ addr: joinAddr(ip, port), name }));
   }
@@ -835,6 +839,17 @@ export class Memberlist {
 
 function joinAddr(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** `p`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function notifier(): { promise: Promise<void>; notify: () => void } {

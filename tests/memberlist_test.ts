@@ -307,6 +307,48 @@ describe("join()", () => {
     await c.shutdown();
   });
 
+  it("resolves host names side by side, and contacts a literal seed without waiting for DNS", async () => {
+    const c = new TestCluster({ seed: 209 });
+    await addAt(c, "a", "127.0.0.10:7946");
+    await addAt(c, "b", "127.0.0.11:7946");
+    const asked: string[] = [];
+    // Each lookup takes 3 s of virtual time.
+    const j = await addAt(c, "j", "127.0.0.12:7946", {
+      resolve: (host) => {
+        asked.push(host);
+        return new Promise((resolve) => c.clock.setTimeout(() => resolve([host === "b.example" ? "127.0.0.11" : "127.0.0.99"]), 3000));
+      },
+    });
+    const started = c.clock.now();
+    const joining = j.ml.join(["slow.example", "b.example", "a/127.0.0.10:7946"]);
+    // The literal seed is joined long before the first lookup returns, and both lookups are under way.
+    await c.waitFor(() => j.ml.numMembers() === 2, 100, 1);
+    assert.deepEqual(asked, ["slow.example", "b.example"]);
+    assert.equal(await c.settle(joining), 2);
+    const took = c.clock.now() - started;
+    assert.ok(took >= 3000 && took < 3100, `join took ${took} ms, not 2 × 3 s`);
+    await c.shutdown();
+  });
+
+  it("passes its abort signal to the resolver, and stops waiting for a lookup that ignores it", async () => {
+    const c = new TestCluster({ seed: 210 });
+    const signals: (AbortSignal | undefined)[] = [];
+    const j = await addAt(c, "j", "127.0.0.12:7946", {
+      resolve: (_host, options) => {
+        signals.push(options?.signal);
+        return new Promise(() => {});
+      },
+    });
+    const controller = new AbortController();
+    const joining = j.ml.join(["hang.example", "hang2.example:7000"], { signal: controller.signal });
+    await c.advance(100);
+    controller.abort(new Error("enough"));
+    await assert.rejects(c.settle(joining, 10), /enough/);
+    assert.equal(signals.length, 2);
+    assert.ok(signals.every((s) => s === controller.signal));
+    await c.shutdown();
+  });
+
   it("gives up on a peer that accepts the stream but never answers, after tcpTimeout", async () => {
     const c = new TestCluster({ seed: 206 });
     const j = await addAt(c, "j", "127.0.0.10:7946", { tcpTimeout: 50 });
