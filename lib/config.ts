@@ -561,10 +561,11 @@ export interface Config {
    * The most bytes of metadata `delegate.nodeMeta()` may return, in [0,
    * 64000]. Not in Go, where it is the constant 512
    * ({@linkcode META_MAX_SIZE}). Received metadata is never limited, so Go
-   * nodes accept larger metadata from us. Metadata spreads fastest in alive
-   * messages gossiped over UDP, which must fit in `udpBufferSize`; an alive
-   * message too large for that still spreads, but only through push/pull, so
-   * raise `udpBufferSize` along with this.
+   * nodes accept larger metadata from us. Metadata spreads in alive messages
+   * gossiped over UDP, so `Memberlist.create()` refuses a value whose alive
+   * message (with the node's name, label and encryption) would not fit in
+   * `udpBufferSize`: raise `udpBufferSize` along with this. With the default
+   * 1400 and no label or encryption, that leaves room for over 1,200 bytes.
    *
    * @default {512}
    */

@@ -11,12 +11,14 @@ import { formatIP, parseIP } from "./_ip.ts";
 import { NodeTable } from "./_records.ts";
 import { StreamSlots } from "./_stream_slots.ts";
 import { Awareness } from "./awareness.ts";
-import { type Alive, MessageType, MAX_USER_MSG_BYTES } from "./codec.ts";
+import { type Alive, encodeMessage, MessageType, MAX_USER_MSG_BYTES } from "./codec.ts";
 import { type Config, type ResolvedConfig, validateConfig } from "./config.ts";
 import { JoinError, NoPingResponseError, TransportClosedError } from "./errors.ts";
 import type { Keyring } from "./keyring.ts";
 import { type Node, splitHostPort } from "./node.ts";
-import { packetOverhead } from "./packet.ts";
+import { labelOverhead } from "./label.ts";
+import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, packetOverhead } from "./packet.ts";
+import { encryptOverhead } from "./security.ts";
 import { TransmitLimitedQueue } from "./queue.ts";
 import { handleConn, ingestPacket, rawSendMsgPacket, sendUserMsg } from "./net.ts";
 import {
@@ -260,7 +262,9 @@ export class Memberlist {
    * @param config A full configuration, or a partial one over `defaultLANConfig()`.
    * @returns The running node.
    * @throws {TypeError} When a config field has the wrong type (the message names it).
-   * @throws {RangeError} When a config field is out of range, or the node's
+   * @throws {RangeError} When a config field is out of range, when an alive
+   * message with `metaMaxSize` bytes of metadata would not fit in a gossip
+   * packet of `udpBufferSize` (it could never be gossiped), or when the node's
    * metadata is longer than `metaMaxSize`.
    */
   static async create(config: Partial<Config>): Promise<Memberlist> {
@@ -277,6 +281,7 @@ export class Memberlist {
       const adv = transport.finalAdvertiseAddr(cfg.advertiseAddr, cfg.advertisePort);
       const addr = parseIP(adv.ip);
       if (addr === null) throw new TypeError(`Cannot advertise "${adv.ip}": not an IP address`);
+      checkAliveFits(cfg, addr, adv.port);
       const m: MemberlistState = {
         config: cfg,
         wire: {
@@ -835,6 +840,48 @@ export class Memberlist {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
   }
+}
+
+/**
+ * Refuses a configuration whose own alive message could outgrow a gossip
+ * packet: such a message is never sent by gossip, so `updateNode()` would wait
+ * for ever. Counts `metaMaxSize` bytes of metadata (none without a `nodeMeta`
+ * delegate), the largest incarnation, the label, and encryption whenever a
+ * keyring is set (keys may be installed later).
+ *
+ * @throws {RangeError} Naming `metaMaxSize` (or `name`) and the range that fits.
+ */
+function checkAliveFits(cfg: ResolvedConfig, addr: Uint8Array, port: number): void {
+  const room = cfg.udpBufferSize - COMPOUND_HEADER_OVERHEAD - COMPOUND_OVERHEAD - labelOverhead(cfg.labelBytes) -
+    (cfg.keyring === null ? 0 : encryptOverhead(cfg.encryptionVersion));
+  const size = (metaBytes: number) =>
+    encodeMessage(MessageType.Alive, {
+      incarnation: 0xffff_ffff,
+      node: cfg.name,
+      addr,
+      port,
+      meta: metaBytes === 0 ? null : new Uint8Array(metaBytes),
+      vsn: cfg.vsn,
+    }).length;
+  const metaMax = cfg.delegate?.nodeMeta === undefined ? 0 : cfg.metaMaxSize;
+  const need = size(metaMax);
+  if (need <= room) return;
+  const fix = `raise udpBufferSize (${cfg.udpBufferSize}) to at least ${cfg.udpBufferSize + need - room}`;
+  if (size(0) > room) {
+    throw new RangeError(
+      `Invalid config "name": an alive message of node "${cfg.name}" is ${size(0)} bytes, more than the ${room} a gossip packet has room for: ${fix}`,
+    );
+  }
+  // The longest metadata that fits (msgpack's length header grows with it, so search).
+  let lo = 0, hi = metaMax;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (size(mid) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  throw new RangeError(
+    `Invalid config "metaMaxSize": expected an integer in [0, ${lo}] for an alive message of node "${cfg.name}" to fit in a gossip packet, got ${metaMax}: lower it, or ${fix}`,
+  );
 }
 
 function joinAddr(ip: string, port: number): string {

@@ -887,6 +887,45 @@ describe("updateNode()", () => {
   });
 });
 
+describe("metaMaxSize and udpBufferSize", () => {
+  it("create() refuses a metaMaxSize whose alive message cannot fit in a gossip packet, naming the range that fits", async () => {
+    const c = new TestCluster({ seed: 611 });
+    const delegate = { nodeMeta: (limit: number) => new Uint8Array(limit) };
+    let max = -1;
+    await assert.rejects(addAt(c, "a", "127.0.0.10:7946", { metaMaxSize: 64_000, delegate }), (err: unknown) => {
+      assert.ok(err instanceof RangeError);
+      const m = /^Invalid config "metaMaxSize": expected an integer in \[0, (\d+)\] .* got 64000: lower it, or raise udpBufferSize \(1400\) to at least (\d+)$/
+        .exec(err.message);
+      assert.ok(m, err.message);
+      max = Number(m[1]);
+      assert.equal(Number(m[2]), 1400 + 64_000 - max);
+      return true;
+    });
+    assert.ok(max > 1200 && max < 1400, `${max} bytes fit`);
+    // Without a nodeMeta delegate there is no metadata to fit.
+    await c.settle(addAt(c, "quiet", "127.0.0.12:7946", { metaMaxSize: 64_000 }));
+    // A label and a keyring take their share.
+    await assert.rejects(
+      addAt(c, "l", "127.0.0.13:7946", { metaMaxSize: max, delegate, label: "x".repeat(200) }),
+      /Invalid config "metaMaxSize"/,
+    );
+    // A name too long for any alive message is refused by name.
+    await assert.rejects(addAt(c, "n".repeat(1400), "127.0.0.14:7946"), /Invalid config "name"/);
+
+    // The largest that fits works end to end: updateNode() with that much metadata is gossiped.
+    const a = await addAt(c, "a", "127.0.0.10:7946", { metaMaxSize: max, delegate });
+    const b = await addAt(c, "b", "127.0.0.11:7946");
+    await c.settle(b.ml.join(["a/127.0.0.10:7946"]));
+    await c.settle(a.ml.updateNode(0), 5000);
+    await c.waitFor(() => b.ml.members().find((n) => n.name === "a")?.meta.length === max, 1000);
+    // The gossip ticker goes idle again once the queue has drained.
+    await c.waitFor(() => memberlistState(a.ml).broadcasts.numQueued() === 0, 5000);
+    assert.notEqual(memberlistState(a.ml).wakeGossip, null);
+    await c.shutdown();
+    assert.equal(c.clock.pending, 0);
+  });
+});
+
 describe("protocol versions", () => {
   for (const [v1, v2] of [[2, 1], [2, 3], [3, 2], [3, 1], [1, 5], [5, 2]] as const) {
     it(`a node speaking version ${v2} joins one speaking version ${v1}`, async () => {
