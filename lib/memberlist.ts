@@ -28,6 +28,7 @@ import {
   deadNode,
   deadOrLeft,
   deschedule,
+  handleSendError,
   log,
   type MemberlistState,
   pingNode,
@@ -324,6 +325,7 @@ export class Memberlist {
         wakeGossip: null,
         probing: false,
         probeTickPending: false,
+        probeSendWatch: null,
         inflight: new Set(),
         events: undefined as unknown as MemberlistState["events"],
       };
@@ -342,6 +344,7 @@ export class Memberlist {
       transport.setHandlers({
         packet: (p) => ingestPacket(m, p),
         stream: (conn) => handleConn(m, conn),
+        sendError: (addr) => handleSendError(m, addr),
       });
       ml.#setAlive();
       schedule(m);

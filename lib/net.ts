@@ -81,8 +81,13 @@ import type { Address, Conn, Packet } from "./transport.ts";
 export const MAX_PUSH_PULL_REQUESTS = 128;
 
 /**
- * A datagram could not be handed to the network. The failure detector treats it
- * like a silent peer and goes on to indirect probes (Go `failedRemote`).
+ * The transport refused a datagram (its `writeTo()` threw). When it is a
+ * probe's ping, the prober goes on to indirect probes and the TCP ping at once
+ * instead of waiting `probeTimeout` for an ack that cannot come, and its health
+ * score does not improve; so does a send error the transport reports later
+ * through `sendError` while the prober waits (Go `failedRemote`, which counts
+ * UDP write errors since memberlist 0.3.0, #242; 0.2.2 gave up the probe
+ * without a verdict, so an unreachable node was never suspected by that node).
  */
 export class TransportSendError extends Error {
   static override readonly name: string = "TransportSendError";

@@ -123,6 +123,8 @@ export interface MemberlistState {
   /** Whether a probe round is running, and whether a tick arrived meanwhile. */
   probing: boolean;
   probeTickPending: boolean;
+  /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
+  probeSendWatch: { addr: string; fail(): void } | null;
   /** Streams and timers started by this instance that shutdown must wait for. */
   readonly inflight: Set<Promise<unknown>>;
   /** Event hooks of the public class (delegates and EventTarget). */
@@ -492,6 +494,16 @@ function setProbeChannels(
 }
 
 /**
+ * Takes a send error the transport reported after `writeTo()` returned: when
+ * a probe waits for the ack of a ping to that address, it stops waiting and
+ * goes on to indirect probes.
+ */
+export function handleSendError(m: MemberlistState, addr: string): void {
+  const watch = m.probeSendWatch;
+  if (watch !== null && watch.addr === addr) watch.fail();
+}
+
+/**
  * Registers a plain ack handler that expires after `timeoutMs` (Go
  * `setAckHandler`), calling `onExpire` if no ack came by then; shutdown
  * cancels the timer with every other ack handler's, and `onExpire` with it.
@@ -560,6 +572,11 @@ export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<v
   let delta = 0;
   try {
     let remoteFailure = false;
+    // A send error the transport reports after writeTo() returned (as sockets do) ends the
+    // wait for the direct ack like a throw from writeTo(); it may come during the send, too.
+    const sendFailed = new Promise<"send failed">((resolve) => {
+      m.probeSendWatch = { addr: fullAddress(node).addr, fail: () => resolve("send failed") };
+    });
     try {
       if (node.state === NodeState.Alive) {
         encodeAndSendMsg(m, fullAddress(node), MessageType.Ping, ping);
@@ -573,6 +590,7 @@ export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<v
         rawSendMsgPacket(m, fullAddress(node), node, compound);
       }
     } catch (err) {
+      m.probeSendWatch = null;
       log(m, "error", "Failed to send UDP ping", { node: node.name, error: err });
       if (!(err instanceof TransportSendError)) return;
       remoteFailure = true;
@@ -580,9 +598,13 @@ export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<v
 
     if (!remoteFailure) {
       delta = -1;
-      const first = await raceTimeout(m, ack, c.probeTimeout);
+      const first = await raceTimeout(m, Promise.race([ack, sendFailed]), c.probeTimeout);
+      m.probeSendWatch = null;
       if (m.shutdown) return;
-      if (first?.complete) {
+      if (first === "send failed") {
+        log(m, "error", "Failed to send UDP ping", { node: node.name, error: "the transport reported a send error" });
+        delta = 0;
+      } else if (first?.complete) {
         const pd = c.ping;
         if (pd?.notifyPingComplete !== undefined) {
           const rtt = first.timestamp - sent;
@@ -590,8 +612,9 @@ export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<v
             pd.notifyPingComplete!(toNode(node), rtt, first.payload ?? new Uint8Array(0)));
         }
         return;
+      } else {
+        log(m, "debug", "Failed UDP ping (timeout reached)", { node: node.name });
       }
-      log(m, "debug", "Failed UDP ping (timeout reached)", { node: node.name });
     }
 
     // Indirect probes through up to indirectChecks live relays.
@@ -652,6 +675,7 @@ export async function probeNode(m: MemberlistState, node: NodeRecord): Promise<v
     log(m, "info", "Suspect has failed, no acks received", { node: node.name });
     suspectNode(m, { incarnation: node.incarnation, node: node.name, from: c.name });
   } finally {
+    m.probeSendWatch = null;
     if (!m.shutdown) {
       m.awareness.applyDelta(delta);
       c.metrics.measureSince(["memberlist", "probeNode"], c.clock.now() - started, m.metricLabels);

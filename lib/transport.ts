@@ -133,6 +133,17 @@ export interface TransportHandlers {
   packet(packet: Packet): void;
   /** Called once per stream a peer opened to us; the handler owns (and closes) it. */
   stream(conn: Conn): void;
+  /**
+   * Called when a datagram that {@linkcode Transport.writeTo} accepted could
+   * not be sent after all: the socket reported an error later (no route, the
+   * destination refused). Optional for transports, which may report such
+   * errors by throwing from `writeTo()` instead, or not at all. The failure
+   * detector treats it like a throw from `writeTo()` (Go's `failedRemote`).
+   *
+   * @param addr The `"host:port"` given to `writeTo()`.
+   * @param error What the socket reported.
+   */
+  sendError?(addr: string, error: Error): void;
 }
 
 /**
@@ -189,7 +200,8 @@ export interface Transport {
    *
    * @returns The send time on the memberlist clock's scale.
    * @throws When the datagram cannot be handed to the network at all (a bad
-   * address, a closed transport, a message too large).
+   * address, a closed transport, a message too large). Errors the socket
+   * reports after this returned go to {@linkcode TransportHandlers.sendError}.
    */
   writeTo(b: Uint8Array, addr: Address): number;
   /**

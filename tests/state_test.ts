@@ -12,7 +12,8 @@
 //     TestMemberList_ProbeNode_FallbackTCP_OldProtocol (the three FallbackTCP tests are
 //     commented out in the newest Go but live in 0.2.2; here UDP is cut with
 //     net.blockUdp instead of re-binding sockets), TestMemberlist_FailedRemote (as
-//     behaviour: a send error from the transport goes straight to indirect probes).
+//     behaviour: a send error from the transport, thrown or reported later, goes
+//     straight to indirect probes, as in Go since 0.3.0).
 //   "Lifeguard health in probes": TestMemberList_ProbeNode_Awareness_Degraded,
 //     TestMemberList_ProbeNode_Awareness_Improved, TestMemberList_ProbeNode_Awareness_MissedNack,
 //     TestMemberList_ProbeNode_Awareness_OldProtocol, TestMemberList_ProbeNode_Suspect_Dogpile.
@@ -65,7 +66,7 @@ import {
   verifyProtocol,
 } from "../lib/state.ts";
 import { NodeIdentity } from "../lib/_records.ts";
-import type { Transport } from "../lib/transport.ts";
+import type { Transport, TransportHandlers } from "../lib/transport.ts";
 import { TestCluster } from "./_helpers.ts";
 import {
   alive,
@@ -321,6 +322,51 @@ describe("probe() and probeNode()", () => {
     assert.equal(stateIn(a.m, "target"), NodeState.Alive);
     assert.equal(a.logger.find("error", "Failed to send UDP ping"), 1);
     assert.equal(a.ml.getHealthScore(), 1);
+    await c.shutdown();
+  });
+
+  it("a send error the transport reports after writeTo() returned ends the direct wait the same way (Go ≥ 0.3.0)", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const inner = c.net.newTransport("a-inner");
+    let failing = "";
+    let handlers: TransportHandlers | null = null;
+    // Like a socket: writeTo() accepts every datagram, and a refusal comes back a moment later.
+    const lateFailing: Transport = {
+      finalAdvertiseAddr: (ip, port) => inner.finalAdvertiseAddr(ip, port),
+      setHandlers: (h) => {
+        handlers = h;
+        inner.setHandlers(h);
+      },
+      writeTo: (b, to) => {
+        if (to.addr !== failing) return inner.writeTo(b, to);
+        c.clock.setTimeout(() => handlers?.sendError?.(to.addr, new Error("sendto: invalid argument")), 0);
+        return c.clock.now();
+      },
+      dialTimeout: (to, ms) => inner.dialTimeout(to, ms),
+      shutdown: () => inner.shutdown(),
+    };
+    const a = await quietNode(c, "a", { ...PROBE, transport: lateFailing });
+    const relay = await quietNode(c, "relay");
+    const target = await quietNode(c, "target");
+    learn(a, relay);
+    learn(a, target);
+    failing = target.transport.addr;
+    a.m.awareness.applyDelta(1);
+    const start = c.clock.now();
+    const probing = probeNode(a.m, { ...record(a, "target") });
+    // The relay gets the request right after the error, not after probeTimeout.
+    await c.advance(3);
+    assert.equal(relay.m.sequenceNum, 1);
+    await c.settle(probing);
+    assert.ok(c.clock.now() - start < PROBE.probeTimeout, "the relayed ack ended the probe early");
+    assert.equal(stateIn(a.m, "target"), NodeState.Alive);
+    assert.equal(a.logger.find("error", "Failed to send UDP ping"), 1);
+    assert.equal(a.ml.getHealthScore(), 1, "a probe whose ping failed does not count as healthy");
+    // A send error about another address, or after the wait, changes nothing.
+    failing = "";
+    handlers!.sendError!("127.0.0.1:1", new Error("x"));
+    await c.settle(probeNode(a.m, { ...record(a, "target") }));
+    assert.equal(a.ml.getHealthScore(), 0);
     await c.shutdown();
   });
 

@@ -1246,10 +1246,12 @@ class NetTransportImpl implements NetTransport {
     d.socket.send(d.b, d.host, d.port, (err) => {
       if (this.#closed) return;
       const code = errorCode(err);
+      const error = toNetError(err, `send to "${d.addr}"`);
       // Rate-limited: the address may be one a stranger asked us to answer at.
       this.#logs.drop(SEND_FAILED, code, PEER_GONE.has(code) ? "debug" : "warn", `Failed to send packet to "${d.addr}"`, {
-        error: toNetError(err, `send to "${d.addr}"`).message,
+        error: error.message,
       });
+      this.#handlers?.sendError?.(d.addr, error);
     });
   }
 

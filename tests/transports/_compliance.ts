@@ -336,6 +336,17 @@ export function transportCompliance(
         await waitFor(() => ib.packets.length === 10, { what: "every datagram sent after a refusal" });
       });
 
+      it("a datagram the socket refuses after writeTo() returned is reported through sendError", async () => {
+        const a = await create();
+        const errors: [string, Error][] = [];
+        a.setHandlers({ packet() {}, stream(c) { c.close(); }, sendError: (addr, err) => void errors.push([addr, err]) });
+        // A socket bound to loopback cannot send to a reserved (class E) address: Linux says EINVAL.
+        a.writeTo(Uint8Array.of(1), { addr: "240.0.0.1:7946", name: "" });
+        await waitFor(() => errors.length === 1, { what: "the send error" });
+        assert.equal(errors[0]![0], "240.0.0.1:7946");
+        assert.ok(errors[0]![1] instanceof Error);
+      });
+
       it("writeTo() throws TypeError for a destination that is not ip:port", async () => {
         const a = await create();
         assert.throws(() => a.writeTo(Uint8Array.of(1), { addr: "127.0.0.1", name: "" }), TypeError);
