@@ -18,7 +18,7 @@ import { silentLogger } from "../lib/logging.ts";
 import { Memberlist, memberlistState } from "../lib/memberlist.ts";
 import type { Metrics } from "../lib/metrics.ts";
 import { NodeState } from "../lib/node.ts";
-import { createSeededRandom, type RandomSource } from "../lib/random.ts";
+import { createSeededRandom, type RandomSource, shuffle } from "../lib/random.ts";
 import { TransmitLimitedQueue } from "../lib/queue.ts";
 import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
@@ -140,6 +140,17 @@ interface SimNode {
   alive: boolean;
 }
 
+/**
+ * `count` distinct items drawn at random. A Fisher–Yates shuffle: sorting with a
+ * random comparator depends on the engine's sort, so the same seed would pick
+ * other nodes on Bun (JavaScriptCore) than on Deno and Node (V8).
+ */
+function pick<T>(random: RandomSource, items: readonly T[], count: number): T[] {
+  const copy = items.slice();
+  shuffle(random, copy);
+  return copy.slice(0, count);
+}
+
 function percentile(sorted: readonly number[], total: number, share: number): number | null {
   // The time by which `share` of `total` nodes knew: the k-th smallest, k = ceil(share * total).
   const k = Math.max(1, Math.ceil(share * total - 1e-9));
@@ -234,12 +245,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         table[k++] = r;
         m.nodeMap.set(r.name, r);
       }
-      for (let i = table.length - 1; i > 0; i--) {
-        const j = Math.floor(m.config.random() * (i + 1));
-        const tmp = table[i]!;
-        table[i] = table[j]!;
-        table[j] = tmp;
-      }
+      shuffle(m.config.random, table);
       m.nodes = table;
       // The self-alive of creation is in each queue; it would go to everyone at once.
       m.broadcasts.reset();
@@ -374,7 +380,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         // rolling deploy) while one node sends a 200-byte user broadcast.
         const count = Math.max(1, Math.round(o.churn * nodes.length));
         const meta = new Uint8Array(64).fill(0x6d);
-        const churned = [...nodes].sort(() => random() - 0.5).slice(0, count);
+        const churned = pick(random, nodes, count);
         const churnedNames = new Set(churned.map((n) => n.name));
         updateTimes = [];
         for (const n of nodes) {
@@ -402,7 +408,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       } else if (o.scenario === "slow") {
         // A fraction of nodes is starved in bursts: input delayed by a few hundred ms to seconds.
         const count = Math.max(1, Math.round(o.slow * nodes.length));
-        const slow = [...nodes].sort(() => random() - 0.5).slice(0, count);
+        const slow = pick(random, nodes, count);
         for (const n of slow) slowSet.add(n.name);
         duration ||= 300_000;
         const burstEnd = clock.now() + duration;
@@ -511,7 +517,8 @@ function measureHeap(live: Memberlist[]): { heapBytes: number; records: number }
   return { heapBytes, records };
 }
 
-function parseArgs(argv: string[]): SimOptions & { json: boolean } {
+/** Reads the command line (`--nodes N --scenario S …`) into options. */
+export function parseSimArgs(argv: string[]): SimOptions & { json: boolean } {
   const get = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -555,7 +562,7 @@ function parseArgs(argv: string[]): SimOptions & { json: boolean } {
 const entry = globalThis.process?.argv[1] ?? "";
 if ((import.meta as { main?: boolean }).main ?? (entry.endsWith("sim.ts") || entry.endsWith("sim.js"))) {
   const argv = globalThis.process?.argv.slice(2) ?? [];
-  const opts = parseArgs(argv);
+  const opts = parseSimArgs(argv);
   const svgAt = argv.indexOf("--svg");
   const svgFile = svgAt >= 0 ? argv[svgAt + 1] : undefined;
   if (svgAt >= 0 && (svgFile === undefined || svgFile.startsWith("--"))) throw new RangeError(`Invalid option "--svg": expected a file name`);
