@@ -589,6 +589,21 @@ export interface Config {
   pushPullAfterJoin: number;
 
   /**
+   * Whether a node that has just joined sends its alive message straight to
+   * every member it learned of in the join (not those it exchanged state
+   * with), spread over the first `probeInterval`. Not in Go, where only gossip
+   * carries it: each node retransmits it `retransmitMult × ceil(log10(n + 1))`
+   * times, counting the copies piggybacked on probes, and in small clusters
+   * that is 2 to 4 copies for 3 to 9 targets, so now and then a member misses
+   * the newcomer until the next periodic push/pull (15–60 s). One small
+   * packet per member, about what the join's own state transfer costs. Go
+   * members take it like any gossiped alive. false behaves like Go.
+   *
+   * @default {true}
+   */
+  announceAfterJoin: boolean;
+
+  /**
    * The share of each gossip packet, in [0, 0.9], that memberlist's own
    * messages (alive, suspect, dead) leave to the delegate's user broadcasts
    * (`delegate.getBroadcasts`) after their first message. Not in Go, where the
@@ -814,6 +829,7 @@ function lanConfig(name: string): Config {
     msgpackUseNewTimeFormat: false,
     metaMaxSize: META_MAX_SIZE,
     pushPullAfterJoin: 2,
+    announceAfterJoin: true,
     userBroadcastShare: 0.25,
     reconnectInterval: 30_000,
     reconnectTimeout: 86_400_000,
@@ -1348,6 +1364,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const msgpackUseNewTimeFormat = checkBool("msgpackUseNewTimeFormat", v.msgpackUseNewTimeFormat);
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
   const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
+  const announceAfterJoin = checkBool("announceAfterJoin", v.announceAfterJoin);
   const userBroadcastShare = checkNumber("userBroadcastShare", v.userBroadcastShare, 0, 0.9);
   const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
   const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
@@ -1440,6 +1457,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     msgpackUseNewTimeFormat,
     metaMaxSize,
     pushPullAfterJoin,
+    announceAfterJoin,
     userBroadcastShare,
     reconnectInterval,
     reconnectTimeout,

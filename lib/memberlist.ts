@@ -20,6 +20,7 @@ import { labelOverhead } from "./label.ts";
 import { COMPOUND_HEADER_OVERHEAD, COMPOUND_OVERHEAD, packetOverhead } from "./packet.ts";
 import { encryptOverhead } from "./security.ts";
 import { TransmitLimitedQueue } from "./queue.ts";
+import { announceAfterJoin, pushPullAfterJoin } from "./join.ts";
 import { handleConn, ingestPacket, rawSendMsgPacket, sendUserMsg } from "./net.ts";
 import {
   aliveNode,
@@ -32,7 +33,6 @@ import {
   log,
   type MemberlistState,
   pingNode,
-  pushPullAfterJoin,
   pushPullNode,
   schedule,
   toNode,
@@ -547,6 +547,7 @@ export class Memberlist {
       this.#setAlive(meta);
     }
     const errors: unknown[] = [];
+    const exchanged = new Set<string>();
     // Every entry at once: host names are resolved side by side, and each address is
     // contacted as soon as it is known (Go resolves and exchanges with one seed at a time).
     const attempt = async (entry: string): Promise<number> => {
@@ -560,7 +561,10 @@ export class Memberlist {
       }
       const results = await Promise.all(targets.map((a) =>
         pushPullNode(m, a, true, signal).then(
-          () => true,
+          () => {
+            exchanged.add(a.addr);
+            return true;
+          },
           (err) => {
             log(m, "debug", `Failed to join "${a.addr}"`, { error: err });
             errors.push(new Error(`Cannot join "${a.addr}": ${err instanceof Error ? err.message : err}`, { cause: err }));
@@ -574,7 +578,8 @@ export class Memberlist {
     signal?.throwIfAborted();
     const joined = counts.reduce((a, b) => a + b, 0);
     if (joined === 0) throw new JoinError(errors);
-    if (m.config.pushPullAfterJoin > 0) track(m, pushPullAfterJoin(m));
+    if (m.config.announceAfterJoin) track(m, announceAfterJoin(m, exchanged));
+    if (m.config.pushPullAfterJoin > 0) track(m, pushPullAfterJoin(m, exchanged));
     return joined;
   }
 

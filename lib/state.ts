@@ -768,26 +768,6 @@ export async function pushPull(m: MemberlistState): Promise<void> {
   }
 }
 
-/**
- * The follow-up exchanges after a join (`Config.pushPullAfterJoin`; not in Go):
- * push/pulls with random live members at `probeInterval`, then twice, four
- * times… as late, to pick up the newcomers that gossip missed when many nodes
- * joined at once.
- */
-export async function pushPullAfterJoin(m: MemberlistState): Promise<void> {
-  const c = m.config;
-  let delay = Math.max(c.probeInterval, c.gossipInterval * 5, 100);
-  try {
-    for (let i = 0; i < c.pushPullAfterJoin && !m.shutdown; i++) {
-      await sleep(c.clock, delay, m.stopped.signal);
-      await pushPull(m);
-      delay *= 2;
-    }
-  } catch (err) {
-    if (!m.stopped.signal.aborted) throw err;
-  }
-}
-
 /** Exchanges full state with one node and merges what comes back (Go `pushPullNode`). */
 export async function pushPullNode(m: MemberlistState, a: Address, join: boolean, signal?: AbortSignal): Promise<void> {
   const started = m.config.clock.now();

@@ -108,6 +108,7 @@ const OURS = [
   "resolve",
   "metaMaxSize",
   "pushPullAfterJoin",
+  "announceAfterJoin",
   "userBroadcastShare",
   "reconnectInterval",
   "reconnectTimeout",
@@ -128,6 +129,7 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(config).sort(), [...Object.keys(go), ...OURS].sort());
   assert.equal(config.metaMaxSize, 512);
   assert.equal(config.pushPullAfterJoin, 2);
+  assert.equal(config.announceAfterJoin, true);
   assert.equal(config.userBroadcastShare, 0.25);
   assert.equal(config.reconnectInterval, 30_000);
   assert.equal(config.reconnectTimeout, 86_400_000);
@@ -703,6 +705,7 @@ describe("validateConfig()", () => {
       RangeError,
       'Invalid config "pushPullAfterJoin": expected an integer in [0, 16], got 17',
     ],
+    [{ announceAfterJoin: 1 }, TypeError, 'Invalid config "announceAfterJoin": expected a boolean, got 1'],
     [
       { userBroadcastShare: 0.95 },
       RangeError,
