@@ -62,6 +62,9 @@ const base: SimOptions = {
   verbose: false,
   seeds: 1,
   joinWindow: 100,
+  goRules: false,
+  goShare: 0,
+  joins: 10,
 };
 
 /** A report without the figures that depend on the machine. */
@@ -77,7 +80,7 @@ describe("simulate()", () => {
     assert.notDeepEqual(await run({ ...base, scenario: "slow", seed: 6 }), a);
   });
 
-  it("gives the same report for the same seed on Deno, Bun and Node", async () => {
+  it("gives the same report for the same seed on Deno, Bun and Node", { timeout: 60_000 }, async () => {
     // 100 nodes: the engines' sorts order a random-comparator shuffle differently at this size,
     // so this broke while the simulator picked its slow nodes with sort(() => random() - 0.5).
     const args = ["--nodes", "100", "--scenario", "slow", "--profile", "local", "--duration", "8", "--seed", "5", "--json"];
@@ -91,6 +94,18 @@ describe("simulate()", () => {
       compared++;
     }
     assert.ok(compared >= 1, "compared with at least one other runtime");
+  });
+
+  it("joins: every member lists a TS joiner within 5 s, also when the members run Go's rules; with Go's rules for the joiner too, some take longer", {
+    timeout: 60_000,
+  }, async () => {
+    // 8 nodes (7 members and the joiner), local profile: 2 retransmits per gossiped message.
+    const o: SimOptions = { ...base, nodes: 8, scenario: "joins", joins: 60, seed: 3, goShare: 1 };
+    const ours = (await run(o)).joins as { p100: number | null; over5s: number; incomplete: number };
+    assert.equal(ours.over5s, 0);
+    assert.ok(ours.p100 !== null && ours.p100 <= 5000, `p100 ${ours.p100}`);
+    const go = (await run({ ...o, goRules: true })).joins as { p100: number | null; over5s: number };
+    assert.ok(go.over5s > 0, "gossip alone leaves a member unaware of a joiner for over 5 s now and then");
   });
 
   it("fail: every live node declares the failed node dead", async () => {

@@ -3,9 +3,9 @@
 // The deterministic simulator: N full Memberlist instances (the real protocol core
 // and codec) on the in-memory network and one virtual clock.
 //
-//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast --seed K
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
-//                  [--churn F] [--user-share S]
+//                  [--churn F] [--user-share S] [--go-rules] [--go-share F] [--joins K]
 //                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json] [--svg FILE]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
@@ -23,7 +23,20 @@ import { TransmitLimitedQueue } from "../lib/queue.ts";
 import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
-type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast";
+type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins";
+
+const SCENARIOS: readonly Scenario[] = ["join", "fail", "disseminate", "partition", "loss", "slow", "broadcast", "joins"];
+
+/**
+ * What a node runs with to behave like Go memberlist: every rule of ours that Go
+ * does not have turned off (README, "Fields Go does not have").
+ */
+export const GO_RULES: Partial<Config> = {
+  pushPullAfterJoin: 0,
+  announceAfterJoin: false,
+  reconnectInterval: 0,
+  userBroadcastShare: 0,
+};
 
 /** Simulation parameters. */
 export interface SimOptions {
@@ -51,6 +64,12 @@ export interface SimOptions {
   /** join: how many seeds, and the window (ms) over which the others join. */
   seeds: number;
   joinWindow: number;
+  /** Every node runs {@linkcode GO_RULES}. */
+  goRules: boolean;
+  /** The share of the nodes (joins: of the members) that run {@linkcode GO_RULES}. */
+  goShare: number;
+  /** joins: how many nodes join, one after another. */
+  joins: number;
   /** Called each simulated second (for `--svg`): cumulative suspect and dead messages handled. */
   trace?: (sample: TraceSample) => void;
 }
@@ -114,6 +133,14 @@ export interface SimReport {
   falsePositives: { suspectOfHealthy: number; deadOfHealthy: number; suspectOfSlow: number; deadOfSlow: number };
   /** Largest local health score seen, and the node-seconds spent above 0. */
   health: { maxScore: number; degradedNodeSeconds: number };
+  /** Nodes that ran {@linkcode GO_RULES}. */
+  goNodes: number;
+  /**
+   * joins: per join, ms until every member listed the joiner: percentiles over
+   * the joins, how many took longer than 5 s, and how many never completed
+   * (within 30 s); null for other scenarios.
+   */
+  joins: { count: number; p50: number | null; p99: number | null; p100: number | null; over5s: number; incomplete: number } | null;
 }
 
 const PROFILES = { lan: defaultLANConfig, wan: defaultWANConfig, local: defaultLocalConfig };
@@ -199,19 +226,29 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       },
     };
   };
-  for (let i = 0; i < o.nodes; i++) {
-    const name = `node-${i}`;
-    const transport = net.newTransport(name);
+  let spawned = 0;
+  /** Creates a node (not added to `nodes`); `go` makes it run Go's rules. */
+  const spawn = async (name: string, options: { go?: boolean; addr?: string } = {}): Promise<SimNode> => {
+    const transport = net.newTransport(name, options.addr === undefined ? {} : { addr: options.addr });
     const ml = await Memberlist.create({
       ...config,
+      ...(options.go === true || o.goRules ? GO_RULES : {}),
       name,
       transport,
-      random: createSeededRandom(o.seed * 7919 + i),
+      random: createSeededRandom(o.seed * 7919 + spawned++),
       delegate: delegateOf(name),
     });
-    nodes.push({ name, ml, transport, alive: true });
+    return { name, ml, transport, alive: true };
+  };
+  // joins: the cluster is the members plus one joiner at a time.
+  const initial = o.scenario === "joins" ? o.nodes - 1 : o.nodes;
+  const goCount = Math.round(o.goShare * initial);
+  const goNames = new Set(goCount === 0 ? [] : pick(random, Array.from({ length: initial }, (_, i) => `node-${i}`), goCount));
+  for (let i = 0; i < initial; i++) {
+    const name = `node-${i}`;
+    nodes.push(await spawn(name, { go: goNames.has(name) }));
   }
-  log(`created ${o.nodes} nodes`);
+  log(`created ${initial} nodes`);
 
   // Health-score tracking (Lifeguard): sampled each simulated second.
   let maxScore = 0;
@@ -280,6 +317,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let informedOf = 0;
   let detection: number[] | null = null;
   let updateTimes: number[] | null = null;
+  let joinFigures: SimReport["joins"] = null;
   let duration = o.duration * 1000;
 
   const settle = async <T>(p: Promise<T>): Promise<T> => {
@@ -330,6 +368,54 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
           }
         }
       });
+      break;
+    }
+    case "joins": {
+      // A quiet cluster of N − 1 members; nodes join it one after another, each through a
+      // random member, and leave again once every member lists them.
+      converge();
+      await run(5000);
+      const times: number[] = [];
+      let incomplete = 0;
+      const members = nodes.slice();
+      const lists = (observer: SimNode, name: string) => {
+        const r = memberlistState(observer.ml).nodeMap.get(name);
+        return r !== undefined && (r.state === NodeState.Alive || r.state === NodeState.Suspect);
+      };
+      for (let k = 0; k < o.joins; k++) {
+        const seed = members[Math.floor(random() * members.length)]!;
+        const joiner = await spawn(`joiner-${k}`);
+        nodes.push(joiner);
+        const started = clock.now();
+        joiner.ml.join([seed.ml.localNode().address]).catch(() => {});
+        let took: number | null = null;
+        while (clock.now() - started < 30_000) {
+          await clock.advance(50);
+          if (members.every((m) => lists(m, joiner.name))) {
+            took = clock.now() - started;
+            break;
+          }
+        }
+        if (took === null) incomplete++;
+        else times.push(took);
+        await settle(joiner.ml.leave(5000).catch(() => {}));
+        await settle(joiner.ml.shutdown());
+        joiner.alive = false;
+        nodes.pop();
+        await run(2000);
+        if (o.verbose && k % 100 === 99) log(`${k + 1} joins`);
+      }
+      times.sort((a, b) => a - b);
+      informedTimes = times;
+      informedOf = o.joins;
+      joinFigures = {
+        count: o.joins,
+        p50: percentile(times, o.joins, 0.5),
+        p99: percentile(times, o.joins, 0.99),
+        p100: percentile(times, o.joins, 1),
+        over5s: times.filter((t) => t > 5000).length + incomplete,
+        incomplete,
+      };
       break;
     }
     case "fail":
@@ -503,6 +589,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     },
     falsePositives: fp,
     health: { maxScore, degradedNodeSeconds },
+    goNodes: o.goRules ? spawned : goNames.size,
+    joins: joinFigures,
   };
 }
 
@@ -531,10 +619,8 @@ export function parseSimArgs(argv: string[]): SimOptions & { json: boolean } {
     return v;
   };
   const scenario = (get("scenario") ?? "fail") as Scenario;
-  if (!["join", "fail", "disseminate", "partition", "loss", "slow", "broadcast"].includes(scenario)) {
-    throw new RangeError(
-      `Invalid option "--scenario": expected join, fail, disseminate, partition, loss, slow or broadcast, got "${scenario}"`,
-    );
+  if (!SCENARIOS.includes(scenario)) {
+    throw new RangeError(`Invalid option "--scenario": expected one of ${SCENARIOS.join(", ")}, got "${scenario}"`);
   }
   const profile = (get("profile") ?? "lan") as SimOptions["profile"];
   if (!(profile in PROFILES)) throw new RangeError(`Invalid option "--profile": expected lan, wan or local, got "${profile}"`);
@@ -555,6 +641,9 @@ export function parseSimArgs(argv: string[]): SimOptions & { json: boolean } {
     verbose: argv.includes("--verbose"),
     seeds: num("seeds", 3, 1, 100),
     joinWindow: num("join-window", 5000, 0, 600_000),
+    goRules: argv.includes("--go-rules"),
+    goShare: num("go-share", 0, 0, 1),
+    joins: num("joins", 1000, 1, 1_000_000),
     json: argv.includes("--json"),
   };
 }
