@@ -604,6 +604,21 @@ export interface Config {
   announceAfterJoin: boolean;
 
   /**
+   * Whether a node that receives an alive message about a node it holds
+   * suspect or dead at a higher (or the same) incarnation sends that node the
+   * accusation, at most once per probe interval per node. Not in Go, which
+   * drops such an alive: a node restarted with incarnation 1 after it was
+   * declared dead at a higher one, and that joined through a node with no
+   * record of it, never learns of the accusation and stays dead in the eyes
+   * of the others until they forget it (hashicorp/memberlist#311, as seen in
+   * mass restarts). Told, it refutes at once. The accusation is an ordinary
+   * suspect message, which Go nodes refute as usual. false behaves like Go.
+   *
+   * @default {true}
+   */
+  tellAccused: boolean;
+
+  /**
    * The share of each gossip packet, in [0, 0.9], that memberlist's own
    * messages (alive, suspect, dead) leave to the delegate's user broadcasts
    * (`delegate.getBroadcasts`) after their first message. Not in Go, where the
@@ -830,6 +845,7 @@ function lanConfig(name: string): Config {
     metaMaxSize: META_MAX_SIZE,
     pushPullAfterJoin: 2,
     announceAfterJoin: true,
+    tellAccused: true,
     userBroadcastShare: 0.25,
     reconnectInterval: 30_000,
     reconnectTimeout: 86_400_000,
@@ -1365,6 +1381,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
   const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
   const announceAfterJoin = checkBool("announceAfterJoin", v.announceAfterJoin);
+  const tellAccused = checkBool("tellAccused", v.tellAccused);
   const userBroadcastShare = checkNumber("userBroadcastShare", v.userBroadcastShare, 0, 0.9);
   const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
   const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
@@ -1458,6 +1475,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     metaMaxSize,
     pushPullAfterJoin,
     announceAfterJoin,
+    tellAccused,
     userBroadcastShare,
     reconnectInterval,
     reconnectTimeout,

@@ -326,6 +326,7 @@ export class Memberlist {
         probing: false,
         probeTickPending: false,
         probeSendWatch: null,
+        accusedTold: new Map(),
         inflight: new Set(),
         events: undefined as unknown as MemberlistState["events"],
       };

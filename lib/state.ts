@@ -123,6 +123,8 @@ export interface MemberlistState {
   /** Whether a probe round is running, and whether a tick arrived meanwhile. */
   probing: boolean;
   probeTickPending: boolean;
+  /** When each node held suspect or dead was last told of its accusation (`Config.tellAccused`). */
+  readonly accusedTold: Map<string, number>;
   /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
   probeSendWatch: { addr: string; fail(): void } | null;
   /** Streams and timers started by this instance that shutdown must wait for. */
@@ -1069,7 +1071,12 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   }
 
   const isLocal = state.name === c.name;
-  if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) return;
+  if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) {
+    // (Incarnation 0 is the placeholder an alive at 0 leaves for an unknown node: no accusation.)
+    const accused = state.state === NodeState.Suspect || state.state === NodeState.Dead;
+    if (c.tellAccused && accused && state.incarnation > 0) tellAccused(m, state);
+    return;
+  }
   if (a.incarnation < state.incarnation && isLocal) return;
 
   const timer = m.nodeTimers.get(a.node);
@@ -1145,6 +1152,30 @@ function refuseAlive(m: MemberlistState, a: Alive, isNew: boolean): [string, str
     return ["incompatible", `versions [${pMin}, ${pMax}, ${pCur}, ${dMin}, ${dMax}, ${dCur}] are incompatible with this node's [${[...mine].join(", ")}]`];
   }
   return null;
+}
+
+/**
+ * Sends a node we hold suspect or dead the accusation, when an alive message
+ * no newer than our record shows it missed it (`Config.tellAccused`; not in
+ * Go, hashicorp/memberlist#311): at most once per probe interval per node.
+ * The suspect message goes to the address we hold, which is the alive's (a
+ * different one is a conflict, handled before).
+ */
+function tellAccused(m: MemberlistState, r: NodeRecord): void {
+  const c = m.config;
+  const now = c.clock.now();
+  const every = Math.max(c.probeInterval, c.gossipInterval, 100);
+  const told = m.accusedTold;
+  const last = told.get(r.name);
+  if (last !== undefined && now - last < every) return;
+  if (told.size >= 1024) for (const [name, at] of told) if (now - at >= every) told.delete(name);
+  told.set(r.name, now);
+  const s: Suspect = { incarnation: r.incarnation, node: r.name, from: c.name };
+  try {
+    encodeAndSendMsg(m, fullAddress(r), MessageType.Suspect, s);
+  } catch (err) {
+    log(m, "debug", "Failed to tell a node of its accusation", { node: r.name, error: err });
+  }
 }
 
 /** Processes a suspect message (Go `suspectNode`, spec §8.4). */

@@ -808,6 +808,50 @@ describe("failure detection, dead nodes and reclaimed names", () => {
     await c.shutdown();
   });
 
+  for (const tellAccused of [true, false]) {
+    it(`a node restarted at incarnation 1 after it died at a higher one, joining through a node with no record of it, ${
+      tellAccused ? "is told of the accusation and taken back at once (tellAccused)" : "stays dead for the others (tellAccused false, as Go)"
+    }`, async () => {
+      const c = new TestCluster({ seed: 507 });
+      // Only tellAccused differs between the two runs; the other rules Go lacks that would tell x
+      // (follow-up push/pulls after its join, reconnecting) are off in both.
+      const config = { tellAccused, gossipToTheDeadTime: 60_000, reconnectInterval: 0, pushPullAfterJoin: 0 };
+      const a = await addAt(c, "a", "127.0.0.10:7946", config);
+      const b = await addAt(c, "b", "127.0.0.11:7946", config);
+      const x = await addAt(c, "x", "127.0.0.12:7946", config);
+      await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), x.ml.join(["a/127.0.0.10:7946"])]));
+      await c.waitFor(() => allSee([a, b, x], ["a", "b", "x"]), 10_000);
+      // A long life: 20 metadata updates put x at incarnation 21.
+      for (let i = 0; i < 20; i++) await c.settle(x.ml.updateNode(0));
+      await c.waitFor(() => memberlistState(a.ml).nodeMap.get("x")!.incarnation === 21, 5000);
+      c.net.kill(x.transport.addr);
+      await c.settle(x.ml.shutdown());
+      await c.waitFor(() => recordState(a, "x") === NodeState.Dead && recordState(b, "x") === NodeState.Dead, 60_000);
+      // Long enough for the dead message to have been gossiped out (while queued, gossip to the dead carries it to x).
+      await c.waitFor(() => [a, b].every((n) => memberlistState(n.ml).broadcasts.numQueued() === 0), 30_000);
+      // s comes up after x died: the dead record it gets in its join is about a node it never knew, so it keeps none.
+      const s = await addAt(c, "s", "127.0.0.13:7946", config);
+      await c.settle(s.ml.join(["a/127.0.0.10:7946"]));
+      assert.equal(memberlistState(s.ml).nodeMap.has("x"), false);
+
+      // x restarts (incarnation 1) and joins through s alone.
+      const again = await addAt(c, "x", "127.0.0.12:7946", config);
+      await c.settle(again.ml.join(["s/127.0.0.13:7946"]));
+      const back = () => [a, b, s].every((n) => recordState(n, "x") === NodeState.Alive);
+      if (tellAccused) {
+        const took = await c.waitFor(back, 5000, 10);
+        assert.ok(took < 2000, `x alive everywhere after ${took} ms`);
+        assert.ok(memberlistState(again.ml).incarnation > 21, "x refuted the accusation");
+      } else {
+        await c.advance(10_000);
+        assert.equal(recordState(a, "x"), NodeState.Dead);
+        assert.equal(recordState(b, "x"), NodeState.Dead);
+        assert.equal(memberlistState(again.ml).incarnation, 1);
+      }
+      await c.shutdown();
+    });
+  }
+
   it("a node restarted at once with new metadata gets it through", async () => {
     const c = new TestCluster({ seed: 506 });
     const metaOf = (n: TestNode, name: string) => text(n.ml.members().find((m) => m.name === name)?.meta ?? new Uint8Array());

@@ -665,6 +665,42 @@ describe("aliveNode()", () => {
     await c.shutdown();
   });
 
+  it("an alive no newer than a suspect or dead record sends the accused its accusation, once per probe interval (tellAccused; Go drops it)", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { probeInterval: 1000, enableCompression: false });
+    const raw = rawPeer(c, "r");
+    learn(m, { name: "r", ip: raw.ip, port: raw.port }, { incarnation: 7 });
+    deadNode(m.m, { node: "r", incarnation: 7, from: "m" });
+    m.m.broadcasts.reset();
+    const suspects = () => raw.messages().filter((msg) => msg.type === T.Suspect).map((msg) => msg.body);
+    // r restarted: its alive comes at incarnation 1.
+    aliveNode(m.m, alive("r", raw.ip, raw.port, 1), null, false);
+    aliveNode(m.m, alive("r", raw.ip, raw.port, 1), null, false);
+    await c.advance(5);
+    assert.deepEqual(suspects(), [{ incarnation: 7, node: "r", from: "m" }]);
+    assert.equal(stateIn(m.m, "r"), NodeState.Dead);
+    await c.advance(1000);
+    aliveNode(m.m, alive("r", raw.ip, raw.port, 7), null, false);
+    await c.advance(5);
+    assert.equal(suspects().length, 2, "again after a probe interval, and for an alive at the same incarnation");
+
+    // Not for a node that left, and not with tellAccused false.
+    learn(m, { name: "gone", ip: LOCALHOST, port: 19990 }, { incarnation: 3 });
+    deadNode(m.m, { node: "gone", incarnation: 3, from: "gone" });
+    aliveNode(m.m, alive("gone", LOCALHOST, 19990, 1), null, false);
+    assert.equal(m.m.accusedTold.has("gone"), false);
+    assert.equal(m.m.accusedTold.has("r"), true);
+    const quiet = await quietNode(c, "q", { tellAccused: false });
+    learn(quiet, { name: "r", ip: raw.ip, port: raw.port }, { incarnation: 7 });
+    suspectNode(quiet.m, { node: "r", incarnation: 7, from: "q" });
+    quiet.m.broadcasts.reset();
+    const before = raw.packets.length;
+    aliveNode(quiet.m, alive("r", raw.ip, raw.port, 1), null, false);
+    await c.advance(5);
+    assert.equal(raw.packets.length, before);
+    await c.shutdown();
+  });
+
   it("an alive with incarnation 0 for an unknown node leaves only a dead placeholder", async () => {
     const c = new TestCluster();
     const events = new RecordingEvents();

@@ -34,6 +34,7 @@ const SCENARIOS: readonly Scenario[] = ["join", "fail", "disseminate", "partitio
 export const GO_RULES: Partial<Config> = {
   pushPullAfterJoin: 0,
   announceAfterJoin: false,
+  tellAccused: false,
   reconnectInterval: 0,
   userBroadcastShare: 0,
 };
