@@ -65,6 +65,8 @@ const base: SimOptions = {
   goRules: false,
   goShare: 0,
   joins: 10,
+  restart: 0.25,
+  restartWindow: 30,
 };
 
 /** A report without the figures that depend on the machine. */

@@ -3,15 +3,16 @@
 // The deterministic simulator: N full Memberlist instances (the real protocol core
 // and codec) on the in-memory network and one virtual clock.
 //
-//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins --seed K
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins|restart --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
 //                  [--churn F] [--user-share S] [--go-rules] [--go-share F] [--joins K]
+//                  [--restart F] [--restart-window SECONDS]
 //                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json] [--svg FILE]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
 // same output, except for the wall-clock and heap figures.
 import { setImmediate } from "node:timers";
-import { VirtualClock } from "../lib/clock.ts";
+import { sleep, VirtualClock } from "../lib/clock.ts";
 import { type Config, defaultLANConfig, defaultLocalConfig, defaultWANConfig } from "../lib/config.ts";
 import type { Delegate } from "../lib/delegate.ts";
 import { silentLogger } from "../lib/logging.ts";
@@ -23,9 +24,19 @@ import { TransmitLimitedQueue } from "../lib/queue.ts";
 import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
-type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins";
+type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins" | "restart";
 
-const SCENARIOS: readonly Scenario[] = ["join", "fail", "disseminate", "partition", "loss", "slow", "broadcast", "joins"];
+const SCENARIOS: readonly Scenario[] = [
+  "join",
+  "fail",
+  "disseminate",
+  "partition",
+  "loss",
+  "slow",
+  "broadcast",
+  "joins",
+  "restart",
+];
 
 /**
  * What a node runs with to behave like Go memberlist: every rule of ours that Go
@@ -71,6 +82,9 @@ export interface SimOptions {
   goShare: number;
   /** joins: how many nodes join, one after another. */
   joins: number;
+  /** restart: the share of the nodes restarted, and the window (s) in which they go down. */
+  restart: number;
+  restartWindow: number;
   /** Called each simulated second (for `--svg`): cumulative suspect and dead messages handled. */
   trace?: (sample: TraceSample) => void;
 }
@@ -142,6 +156,12 @@ export interface SimReport {
    * (within 30 s); null for other scenarios.
    */
   joins: { count: number; p50: number | null; p99: number | null; p100: number | null; over5s: number; incomplete: number } | null;
+  /**
+   * restart: per restarted node, ms from its new start until every live node
+   * held it alive (sampled each simulated second): percentiles, and how many
+   * never got there within the run; null for other scenarios.
+   */
+  restarts: { count: number; p50: number | null; p99: number | null; p100: number | null; never: number } | null;
 }
 
 const PROFILES = { lan: defaultLANConfig, wan: defaultWANConfig, local: defaultLocalConfig };
@@ -264,9 +284,13 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   };
 
   // A converged cluster without the traffic of getting there: every node's table
-  // holds every node, alive, at incarnation 1 (the byte arrays and strings are shared).
-  const converge = () => {
+  // holds every node, alive, at incarnation 1, or at the one `incarnation` gives
+  // (the byte arrays and strings are shared).
+  const converge = (incarnation?: () => number) => {
     const states = nodes.map((n) => memberlistState(n.ml));
+    if (incarnation !== undefined) {
+      for (const m of states) m.incarnation = m.nodeMap.get(m.config.name)!.incarnation = incarnation();
+    }
     const templates = states.map((m) => m.nodeMap.get(m.config.name)!);
     const slots = Math.max(...templates.map((t) => t.id.slot)) + 1;
     for (const m of states) {
@@ -319,6 +343,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let detection: number[] | null = null;
   let updateTimes: number[] | null = null;
   let joinFigures: SimReport["joins"] = null;
+  let restartFigures: SimReport["restarts"] = null;
   let duration = o.duration * 1000;
 
   const settle = async <T>(p: Promise<T>): Promise<T> => {
@@ -416,6 +441,82 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         p100: percentile(times, o.joins, 1),
         over5s: times.filter((t) => t > 5000).length + incomplete,
         incomplete,
+      };
+      break;
+    }
+    case "restart": {
+      // A long-lived cluster (incarnations 2–100 from refutations and updates); a share of the
+      // nodes goes down at random moments of the window and comes back 1–30 s later as a new
+      // process (incarnation 1) with the same name and address, while the others hold it suspect
+      // or dead at its old incarnation. The first three back are the seeds the others rejoin
+      // through (a rolling restart starts with them); having restarted, they hold no record of
+      // nodes that were down when they joined, as in hashicorp/memberlist#311.
+      converge(() => 2 + Math.floor(random() * 99));
+      await run(5000);
+      event = clock.now();
+      const count = Math.max(1, Math.round(o.restart * nodes.length));
+      const plan = pick(random, nodes, count).map((n) => ({
+        n,
+        down: event + Math.floor(random() * o.restartWindow * 1000),
+        up: 0,
+      }));
+      for (const p of plan) p.up = p.down + 1000 + Math.floor(random() * 29_000);
+      plan.sort((a, b) => a.up - b.up);
+      const seeds = plan.slice(0, 3);
+      const others = nodes.filter((n) => !plan.some((p) => p.n === n));
+      const back = new Map<string, number>(); // name -> when its new process started
+      const done = new Map<string, number>(); // name -> ms from start until alive everywhere
+      for (const p of plan) {
+        clock.setTimeout(() => {
+          p.n.alive = false;
+          net.kill(p.n.transport.addr);
+          void p.n.ml.shutdown();
+        }, p.down - clock.now());
+        clock.setTimeout(() => {
+          void (async () => {
+            const addr = p.n.transport.addr;
+            const fresh = await spawn(p.n.name, { addr });
+            nodes[nodes.indexOf(p.n)] = fresh;
+            p.n = fresh;
+            back.set(fresh.name, clock.now());
+            const isSeed = seeds.some((s) => s.n === fresh);
+            // The first seed back rejoins through a node that stayed up; everyone else through
+            // the seeds that are up, trying again each second until one answers.
+            while (!memberlistState(fresh.ml).shutdown) {
+              const targets = seeds.filter((s) => s.n !== fresh && s.n.alive && back.has(s.n.name))
+                .map((s) => s.n.transport.addr);
+              if (targets.length === 0 && isSeed) targets.push(others[Math.floor(random() * others.length)]!.transport.addr);
+              if (targets.length > 0) {
+                try {
+                  await fresh.ml.join(targets);
+                  return;
+                } catch {
+                  // retry
+                }
+              }
+              await sleep(clock, 1000);
+            }
+          })();
+        }, p.up - clock.now());
+      }
+      duration ||= 300_000;
+      await run(duration, () => {
+        const live = nodes.filter((n) => n.alive);
+        for (const [name, at] of back) {
+          if (done.has(name)) continue;
+          const ok = live.every((n) => memberlistState(n.ml).nodeMap.get(name)?.state === NodeState.Alive);
+          if (ok) done.set(name, clock.now() - at);
+        }
+      });
+      const times = [...done.values()].sort((a, b) => a - b);
+      informedTimes = times;
+      informedOf = count;
+      restartFigures = {
+        count,
+        p50: percentile(times, count, 0.5),
+        p99: percentile(times, count, 0.99),
+        p100: percentile(times, count, 1),
+        never: count - times.length,
       };
       break;
     }
@@ -592,6 +693,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     health: { maxScore, degradedNodeSeconds },
     goNodes: o.goRules ? spawned : goNames.size,
     joins: joinFigures,
+    restarts: restartFigures,
   };
 }
 
@@ -645,6 +747,8 @@ export function parseSimArgs(argv: string[]): SimOptions & { json: boolean } {
     goRules: argv.includes("--go-rules"),
     goShare: num("go-share", 0, 0, 1),
     joins: num("joins", 1000, 1, 1_000_000),
+    restart: num("restart", 0.25, 0, 1),
+    restartWindow: num("restart-window", 30, 0, 3600),
     json: argv.includes("--json"),
   };
 }
