@@ -958,7 +958,8 @@ describe("metaMaxSize and udpBufferSize", () => {
 
     // The largest that fits works end to end: updateNode() with that much metadata is gossiped.
     const a = await addAt(c, "a", "127.0.0.10:7946", { metaMaxSize: max, delegate });
-    const b = await addAt(c, "b", "127.0.0.11:7946");
+    // (A node refuses metadata over its own metaMaxSize.)
+    const b = await addAt(c, "b", "127.0.0.11:7946", { metaMaxSize: max });
     await c.settle(b.ml.join(["a/127.0.0.10:7946"]));
     await c.settle(a.ml.updateNode(0), 5000);
     await c.waitFor(() => b.ml.members().find((n) => n.name === "a")?.meta.length === max, 1000);
