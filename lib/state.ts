@@ -940,7 +940,8 @@ export async function mergeState(m: MemberlistState, remote: readonly PushNodeSt
 export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): void {
   let inc = nextIncarnation(m);
   if (accusedInc >= inc) {
-    m.incarnation = (accusedInc + 1) >>> 0;
+    // Never wraps: accusations at MAX_INCARNATION or above are dropped before they get here.
+    m.incarnation = Math.min(accusedInc + 1, 0xffff_ffff);
     inc = m.incarnation;
   }
   me.incarnation = inc;
@@ -948,6 +949,37 @@ export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): 
   const a: Alive = { incarnation: inc, node: me.name, addr: me.addr, port: me.port, meta: me.meta, vsn: me.id.vsn };
   // Go names this broadcast after the address text, not the node name.
   broadcast(m, me.ip, encodeMessage(MessageType.Alive, a));
+}
+
+/**
+ * The highest incarnation a record takes (not in Go; hashicorp/memberlist#358).
+ * An incarnation counts one node's refutations and metadata updates: 2^31 − 1
+ * of them take 68 years at one a second, so a message above is forged or
+ * corrupt. Without a ceiling one suspect message at 2^32 − 1 evicts a node:
+ * no alive can beat it, and Go's refutation wraps to 0. So alive messages
+ * above the ceiling are dropped, and so are suspect and dead messages that
+ * would raise a record to it or above, or that accuse this node at it (its
+ * refutation must stay at or below). Everything stays wire-compatible; Go
+ * nodes in the cluster still take such messages. A node that a forged
+ * accusation drove to the ceiling cannot refute the next one (it is declared
+ * dead where a probe of it fails, and taken back as new once forgotten), but
+ * it never wraps and is never evicted for good.
+ */
+export const MAX_INCARNATION = 0x7fff_ffff;
+
+/**
+ * Whether an accusation at `inc` must be dropped by the ceiling (see
+ * {@linkcode MAX_INCARNATION}); counts and logs it.
+ */
+function overCeiling(m: MemberlistState, r: NodeRecord, inc: number, what: "suspect" | "dead"): boolean {
+  if (inc < MAX_INCARNATION) return false;
+  const self = r.name === m.config.name;
+  // A prober's own record at the ceiling raises nothing; a leave is this node's own dead message.
+  if ((!self && inc === r.incarnation) || (self && m.leaving)) return false;
+  m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring a ${what} message: incarnation ${inc} is beyond ${MAX_INCARNATION}`, {
+    node: r.name,
+  });
+  return true;
 }
 
 /**
@@ -960,6 +992,12 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   const c = m.config;
   let state = m.nodeMap.get(a.node);
   if (m.leaving && a.node === c.name) return;
+  if (a.incarnation > MAX_INCARNATION) {
+    m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring an alive message: incarnation ${a.incarnation} is beyond ${MAX_INCARNATION}`, {
+      node: a.node.length > 64 ? `${a.node.slice(0, 64)}…` : a.node,
+    });
+    return;
+  }
   if (!bootstrap) {
     const refused = refuseAlive(m, a, state === undefined);
     if (refused !== null) {
@@ -1184,6 +1222,7 @@ export function suspectNode(m: MemberlistState, s: Suspect): void {
   const state = m.nodeMap.get(s.node);
   if (state === undefined) return;
   if (s.incarnation < state.incarnation) return;
+  if (overCeiling(m, state, s.incarnation, "suspect")) return;
 
   const timer = m.nodeTimers.get(s.node);
   if (timer !== undefined) {
@@ -1235,6 +1274,7 @@ export function deadNode(m: MemberlistState, d: Dead): void {
   const state = m.nodeMap.get(d.node);
   if (state === undefined) return;
   if (d.incarnation < state.incarnation) return;
+  if (overCeiling(m, state, d.incarnation, "dead")) return;
 
   const timer = m.nodeTimers.get(d.node);
   if (timer !== undefined) {

@@ -51,6 +51,7 @@ import {
   deadNode,
   getBroadcasts,
   gossip,
+  MAX_INCARNATION,
   invokeAckHandler,
   invokeNackHandler,
   mergeState,
@@ -995,6 +996,60 @@ describe("aliveNode()", () => {
     assert.equal(record(m, "inside").ip, "127.0.0.9");
     assert.equal(m.logger.find("warn", "Rejected node: address not allowed"), 1);
     assert.equal(metrics.counter("memberlist.node.rejected", { reason: "cidr" }), 2);
+    await c.shutdown();
+  });
+});
+
+describe("the incarnation ceiling (MAX_INCARNATION; Go has none, hashicorp/memberlist#358)", () => {
+  const TOP = 0xffff_ffff;
+
+  it("a suspect or dead message at 2^32 − 1 about this node is dropped: no refutation, no wrap to 0 (Go wraps)", async () => {
+    const c = new TestCluster();
+    const metrics = new RecordingMetrics();
+    const m = await quietNode(c, "m", { metrics });
+    suspectNode(m.m, { node: "m", incarnation: TOP, from: "x" });
+    deadNode(m.m, { node: "m", incarnation: TOP, from: "x" });
+    assert.equal(m.m.incarnation, 1);
+    assert.equal(record(m, "m").incarnation, 1);
+    assert.equal(stateIn(m.m, "m"), NodeState.Alive);
+    assert.equal(m.m.broadcasts.numQueued(), 0, "no refutation");
+    assert.equal(metrics.counter("memberlist.node.rejected", { reason: "incarnation" }), 2);
+    await c.shutdown();
+  });
+
+  it("an accusation just below the ceiling is refuted onto it, and the next one at the ceiling is dropped", async () => {
+    const c = new TestCluster();
+    const m = await quietNode(c, "m");
+    suspectNode(m.m, { node: "m", incarnation: MAX_INCARNATION - 1, from: "x" });
+    assert.equal(m.m.incarnation, MAX_INCARNATION);
+    assert.deepEqual(queued(m.m).map((q) => [q.type, (q.body as Alive).incarnation]), [[T.Alive, MAX_INCARNATION]]);
+    suspectNode(m.m, { node: "m", incarnation: MAX_INCARNATION, from: "x" });
+    assert.equal(m.m.incarnation, MAX_INCARNATION);
+    assert.equal(stateIn(m.m, "m"), NodeState.Alive);
+    // It can still leave: its own dead message at the ceiling goes out.
+    m.m.leaving = true;
+    deadNode(m.m, { node: "m", incarnation: MAX_INCARNATION, from: "m" });
+    assert.equal(stateIn(m.m, "m"), NodeState.Left);
+    await c.shutdown();
+  });
+
+  it("alive messages above it and accusations that would raise a record to it are dropped; at a record's own incarnation they apply", async () => {
+    const c = new TestCluster();
+    const m = await quietNode(c, "m");
+    aliveNode(m.m, alive("high", LOCALHOST, 19990, MAX_INCARNATION + 1), null, false);
+    assert.equal(stateIn(m.m, "high"), undefined);
+    learn(m, nobody("x", 19991), { incarnation: 5 });
+    suspectNode(m.m, { node: "x", incarnation: TOP, from: "y" });
+    deadNode(m.m, { node: "x", incarnation: MAX_INCARNATION, from: "y" });
+    assert.equal(stateIn(m.m, "x"), NodeState.Alive);
+    assert.equal(record(m, "x").incarnation, 5);
+    suspectNode(m.m, { node: "x", incarnation: MAX_INCARNATION - 1, from: "y" });
+    assert.equal(stateIn(m.m, "x"), NodeState.Suspect);
+    // A record at the ceiling (a refutation of the accusation above) can still be suspected by a prober.
+    aliveNode(m.m, alive("x", LOCALHOST, 19991, MAX_INCARNATION), null, false);
+    assert.equal(stateIn(m.m, "x"), NodeState.Alive);
+    suspectNode(m.m, { node: "x", incarnation: MAX_INCARNATION, from: "m" });
+    assert.equal(stateIn(m.m, "x"), NodeState.Suspect);
     await c.shutdown();
   });
 });
