@@ -110,6 +110,20 @@ describe("simulate()", () => {
     assert.ok(go.over5s > 0, "gossip alone leaves a member unaware of a joiner for over 5 s now and then");
   });
 
+  it("restart: restarted nodes are alive everywhere within 5 s; with Go's rules one stays dead for half a minute", {
+    timeout: 60_000,
+  }, async () => {
+    // 60 nodes (LAN profile), 15 of them restarted; they rejoin through the first three back.
+    const o: SimOptions = { ...base, nodes: 60, profile: "lan", scenario: "restart", seed: 1, duration: 120 };
+    type Restarts = { count: number; p100: number | null; never: number };
+    const ours = (await run(o)).restarts as Restarts;
+    assert.equal(ours.count, 15);
+    assert.equal(ours.never, 0);
+    assert.ok(ours.p100 !== null && ours.p100 <= 5000, `p100 ${ours.p100}`);
+    const go = (await run({ ...o, goRules: true })).restarts as Restarts;
+    assert.ok(go.never > 0 || go.p100! > 10_000, `p100 ${go.p100} with Go's rules`);
+  });
+
   it("fail: every live node declares the failed node dead", async () => {
     const r = await run(base);
     const detection = r.detection as { first: number; median: number; last: number; count: number };
