@@ -31,6 +31,7 @@ import {
   deschedule,
   handleSendError,
   log,
+  MAX_INCARNATION,
   type MemberlistState,
   pingNode,
   pushPullNode,
@@ -327,6 +328,7 @@ export class Memberlist {
         probeTickPending: false,
         probeSendWatch: null,
         accusedTold: new Map(),
+        incarnationCeiling: MAX_INCARNATION,
         inflight: new Set(),
         events: undefined as unknown as MemberlistState["events"],
       };

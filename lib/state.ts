@@ -123,6 +123,12 @@ export interface MemberlistState {
   /** Whether a probe round is running, and whether a tick arrived meanwhile. */
   probing: boolean;
   probeTickPending: boolean;
+  /**
+   * The incarnation ceiling in force: {@linkcode MAX_INCARNATION}, or null for
+   * Go's rule (no ceiling, refutations wrap), which only the simulator sets to
+   * show Go beside us.
+   */
+  incarnationCeiling: number | null;
   /** When each node held suspect or dead was last told of its accusation (`Config.tellAccused`). */
   readonly accusedTold: Map<string, number>;
   /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
@@ -941,7 +947,7 @@ export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): 
   let inc = nextIncarnation(m);
   if (accusedInc >= inc) {
     // Never wraps: accusations at MAX_INCARNATION or above are dropped before they get here.
-    m.incarnation = Math.min(accusedInc + 1, 0xffff_ffff);
+    m.incarnation = m.incarnationCeiling === null ? (accusedInc + 1) >>> 0 : Math.min(accusedInc + 1, 0xffff_ffff);
     inc = m.incarnation;
   }
   me.incarnation = inc;
@@ -972,11 +978,12 @@ export const MAX_INCARNATION = 0x7fff_ffff;
  * {@linkcode MAX_INCARNATION}); counts and logs it.
  */
 function overCeiling(m: MemberlistState, r: NodeRecord, inc: number, what: "suspect" | "dead"): boolean {
-  if (inc < MAX_INCARNATION) return false;
+  const ceiling = m.incarnationCeiling;
+  if (ceiling === null || inc < ceiling) return false;
   const self = r.name === m.config.name;
   // A prober's own record at the ceiling raises nothing; a leave is this node's own dead message.
   if ((!self && inc === r.incarnation) || (self && m.leaving)) return false;
-  m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring a ${what} message: incarnation ${inc} is beyond ${MAX_INCARNATION}`, {
+  m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring a ${what} message: incarnation ${inc} is beyond ${ceiling}`, {
     node: r.name,
   });
   return true;
@@ -992,8 +999,8 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   const c = m.config;
   let state = m.nodeMap.get(a.node);
   if (m.leaving && a.node === c.name) return;
-  if (a.incarnation > MAX_INCARNATION) {
-    m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring an alive message: incarnation ${a.incarnation} is beyond ${MAX_INCARNATION}`, {
+  if (m.incarnationCeiling !== null && a.incarnation > m.incarnationCeiling) {
+    m.drops.drop(NODE_REJECTED, "incarnation", "warn", `Ignoring an alive message: incarnation ${a.incarnation} is beyond ${m.incarnationCeiling}`, {
       node: a.node.length > 64 ? `${a.node.slice(0, 64)}…` : a.node,
     });
     return;

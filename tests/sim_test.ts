@@ -124,6 +124,17 @@ describe("simulate()", () => {
     assert.ok(go.never > 0 || go.p100! > 10_000, `p100 ${go.p100} with Go's rules`);
   });
 
+  it("overflow: a forged suspect at 2^32 − 1 changes nothing; with Go's rule the victim wraps to 0 and stays evicted", async () => {
+    const o: SimOptions = { ...base, nodes: 30, profile: "lan", scenario: "overflow", seed: 2, duration: 120 };
+    type Overflow = { victimIncarnation: number; minAlive: number; of: number; downObserverSeconds: number; restoredMs: number | null };
+    const ours = (await run(o)).overflow as Overflow;
+    assert.deepEqual([ours.victimIncarnation, ours.minAlive, ours.downObserverSeconds], [1, 29, 0]);
+    const go = (await run({ ...o, goRules: true })).overflow as Overflow;
+    assert.equal(go.victimIncarnation, 0);
+    assert.equal(go.minAlive, 0);
+    assert.equal(go.restoredMs, null);
+  });
+
   it("fail: every live node declares the failed node dead", async () => {
     const r = await run(base);
     const detection = r.detection as { first: number; median: number; last: number; count: number };

@@ -3,7 +3,7 @@
 // The deterministic simulator: N full Memberlist instances (the real protocol core
 // and codec) on the in-memory network and one virtual clock.
 //
-//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins|restart --seed K
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins|restart|overflow --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
 //                  [--churn F] [--user-share S] [--go-rules] [--go-share F] [--joins K]
 //                  [--restart F] [--restart-window SECONDS]
@@ -18,13 +18,14 @@ import type { Delegate } from "../lib/delegate.ts";
 import { silentLogger } from "../lib/logging.ts";
 import { Memberlist, memberlistState } from "../lib/memberlist.ts";
 import type { Metrics } from "../lib/metrics.ts";
+import { encodeMessage, MessageType } from "../lib/codec.ts";
 import { NodeState } from "../lib/node.ts";
 import { createSeededRandom, type RandomSource, shuffle } from "../lib/random.ts";
 import { TransmitLimitedQueue } from "../lib/queue.ts";
 import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
-type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins" | "restart";
+type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins" | "restart" | "overflow";
 
 const SCENARIOS: readonly Scenario[] = [
   "join",
@@ -36,6 +37,7 @@ const SCENARIOS: readonly Scenario[] = [
   "broadcast",
   "joins",
   "restart",
+  "overflow",
 ];
 
 /**
@@ -162,6 +164,14 @@ export interface SimReport {
    * never got there within the run; null for other scenarios.
    */
   restarts: { count: number; p50: number | null; p99: number | null; p100: number | null; never: number } | null;
+  /**
+   * overflow: after one forged suspect message at incarnation 2^32 − 1 about
+   * a victim reaches one node: the victim's own incarnation at the end, the
+   * fewest observers that held it alive at any second (of `of`), the
+   * observer-seconds it was not alive, and the ms after the message from
+   * which every observer held it alive to the end (null: not by the end).
+   */
+  overflow: { victimIncarnation: number; minAlive: number; of: number; downObserverSeconds: number; restoredMs: number | null } | null;
 }
 
 const PROFILES = { lan: defaultLANConfig, wan: defaultWANConfig, local: defaultLocalConfig };
@@ -259,6 +269,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       random: createSeededRandom(o.seed * 7919 + spawned++),
       delegate: delegateOf(name),
     });
+    // Go's incarnation rule: no ceiling, refutations wrap (an internal switch, for this comparison).
+    if (options.go === true || o.goRules) memberlistState(ml).incarnationCeiling = null;
     return { name, ml, transport, alive: true };
   };
   // joins: the cluster is the members plus one joiner at a time.
@@ -344,6 +356,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let updateTimes: number[] | null = null;
   let joinFigures: SimReport["joins"] = null;
   let restartFigures: SimReport["restarts"] = null;
+  let overflowFigures: SimReport["overflow"] = null;
   let duration = o.duration * 1000;
 
   const settle = async <T>(p: Promise<T>): Promise<T> => {
@@ -517,6 +530,41 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
         p99: percentile(times, count, 0.99),
         p100: percentile(times, count, 1),
         never: count - times.length,
+      };
+      break;
+    }
+    case "overflow": {
+      // One forged suspect message at the largest incarnation, about a random victim, reaches one
+      // other node (hashicorp/memberlist#358).
+      converge();
+      await run(5000);
+      event = clock.now();
+      const victim = nodes[Math.floor(random() * nodes.length)]!;
+      const others = nodes.filter((n) => n !== victim);
+      const entry = others[Math.floor(random() * others.length)]!;
+      const forger = net.newTransport("forger");
+      forger.setHandlers({ packet() {}, stream: (conn) => conn.close() });
+      const forged = encodeMessage(MessageType.Suspect, { incarnation: 0xffff_ffff, node: victim.name, from: "forger" });
+      forger.writeTo(forged, { addr: entry.transport.addr, name: entry.name });
+      let minAlive = others.length;
+      let down = 0;
+      let restoredMs: number | null = null;
+      duration ||= 300_000;
+      await run(duration, () => {
+        let alive = 0;
+        for (const n of others) if (memberlistState(n.ml).nodeMap.get(victim.name)?.state === NodeState.Alive) alive++;
+        minAlive = Math.min(minAlive, alive);
+        down += others.length - alive;
+        if (alive < others.length) restoredMs = null;
+        else restoredMs ??= clock.now() - event;
+      });
+      await forger.shutdown();
+      overflowFigures = {
+        victimIncarnation: memberlistState(victim.ml).incarnation,
+        minAlive,
+        of: others.length,
+        downObserverSeconds: down,
+        restoredMs,
       };
       break;
     }
@@ -694,6 +742,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     goNodes: o.goRules ? spawned : goNames.size,
     joins: joinFigures,
     restarts: restartFigures,
+    overflow: overflowFigures,
   };
 }
 
