@@ -329,6 +329,7 @@ export class Memberlist {
         probeSendWatch: null,
         accusedTold: new Map(),
         incarnationCeiling: MAX_INCARNATION,
+        claims: new Map(),
         inflight: new Set(),
         events: undefined as unknown as MemberlistState["events"],
       };

@@ -129,6 +129,12 @@ export interface MemberlistState {
    * show Go beside us.
    */
   incarnationCeiling: number | null;
+  /**
+   * Alive messages refused because another address holds their name (a node
+   * moved), by name: applied once the old record may be reclaimed
+   * (`retryClaims`). Null for Go's rule, which only the simulator sets.
+   */
+  claims: Map<string, Claim> | null;
   /** When each node held suspect or dead was last told of its accusation (`Config.tellAccused`). */
   readonly accusedTold: Map<string, number>;
   /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
@@ -393,6 +399,7 @@ async function scaledLoop(m: MemberlistState, interval: number, task: (m: Member
 // ---------------------------------------------------------------- probing
 
 function probeTick(m: MemberlistState): void {
+  if (m.claims !== null && m.claims.size > 0) retryClaims(m);
   if (m.probing) {
     // Go's ticker keeps one tick while the receiver is busy.
     m.probeTickPending = true;
@@ -1094,6 +1101,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
       });
       updatesNode = true;
     } else {
+      rememberClaim(m, a, state);
       m.drops.drop(NODE_REJECTED, "conflict", "error", "Conflicting address for node", {
         node: state.name,
         mine: joinHostPort(state.ip, state.port),
@@ -1220,6 +1228,65 @@ function tellAccused(m: MemberlistState, r: NodeRecord): void {
     encodeAndSendMsg(m, fullAddress(r), MessageType.Suspect, s);
   } catch (err) {
     log(m, "debug", "Failed to tell a node of its accusation", { node: r.name, error: err });
+  }
+}
+
+/** An alive message refused for a name held at another address, kept for later (`MemberlistState.claims`). */
+export interface Claim {
+  alive: Alive;
+  /** Clock time it was refused. */
+  at: number;
+  /** The incarnation of the record it conflicted with, then. */
+  held: number;
+}
+
+/** How many names may have a pending claim; past it the oldest claim is forgotten. */
+const MAX_CLAIMS = 256;
+
+/**
+ * Keeps an alive refused because its name is held at another address (not in
+ * Go). Go refuses it once; when the old record can be reclaimed later (left, or
+ * dead for `deadNodeReclaimTime`, or forgotten), the node at the new address is
+ * taken back only if its alive happens to come again, which after gossip has
+ * run out means the next push/pull: a rescheduled pod waited a minute or more
+ * after its old address was free (hashicorp/memberlist#157). A claim is applied
+ * at the first probe tick that allows it (`retryClaims`).
+ */
+function rememberClaim(m: MemberlistState, a: Alive, held: NodeRecord): void {
+  const claims = m.claims;
+  if (claims === null || a.node === m.config.name) return;
+  claims.delete(a.node);
+  claims.set(a.node, { alive: a, at: m.config.clock.now(), held: held.incarnation });
+  if (claims.size > MAX_CLAIMS) claims.delete(claims.keys().next().value!);
+}
+
+/**
+ * Applies the pending claims whose old record may now be reclaimed (left, dead
+ * for `deadNodeReclaimTime`, or reaped), and forgets those that are settled (the
+ * old owner is alive at a newer incarnation: two nodes share the name; or the
+ * name moved meanwhile)
+ * or too old: a claim lives as long as a dead record may take to be reclaimed
+ * or reaped, plus two minutes for the old node to be declared dead.
+ */
+export function retryClaims(m: MemberlistState): void {
+  const c = m.config;
+  const claims = m.claims!;
+  const now = c.clock.now();
+  const ttl = Math.max(c.deadNodeReclaimTime, c.gossipToTheDeadTime) + 120_000;
+  for (const [name, claim] of [...claims]) {
+    const r = m.nodeMap.get(name);
+    const a = claim.alive;
+    const moved = r !== undefined && bytesEqual(r.addr, a.addr) && r.port === a.port;
+    const refuted = r !== undefined && r.state === NodeState.Alive && r.incarnation > claim.held;
+    if (moved || refuted || now - claim.at > ttl) {
+      claims.delete(name);
+      continue;
+    }
+    const reclaimable = r === undefined || r.state === NodeState.Left ||
+      (r.state === NodeState.Dead && c.deadNodeReclaimTime > 0 && now - r.stateChange > c.deadNodeReclaimTime);
+    if (!reclaimable) continue;
+    claims.delete(name);
+    aliveNode(m, a, null, false);
   }
 }
 

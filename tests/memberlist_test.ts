@@ -741,6 +741,41 @@ describe("failure detection, dead nodes and reclaimed names", () => {
     await c.shutdown();
   });
 
+  it("a node back at a new address while its old record lives is taken back once that record is dead for deadNodeReclaimTime, without joining again", async () => {
+    const c = new TestCluster({ seed: 508 });
+    const conflicts: string[] = [];
+    // No periodic push/pull within the run: only the kept claim can move the name.
+    const overrides = {
+      deadNodeReclaimTime: 3000,
+      gossipToTheDeadTime: 120_000,
+      pushPullInterval: 120_000,
+      reconnectInterval: 0,
+      conflict: { notifyConflict: (existing: { address: string }, other: { address: string }) => void conflicts.push(`${existing.address} ${other.address}`) },
+    };
+    const a = await addAt(c, "a", "127.0.0.10:7946", overrides);
+    const b = await addAt(c, "b", "127.0.0.11:7946", overrides);
+    const x = await addAt(c, "x", "127.0.0.12:7946", overrides);
+    await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), x.ml.join(["a/127.0.0.10:7946"])]));
+    await c.waitFor(() => allSee([a, b, x], ["a", "b", "x"]), 10_000);
+    // Rescheduled: gone from its address, back at once at another.
+    c.net.kill(x.transport.addr);
+    await c.settle(x.ml.shutdown());
+    const moved = await addAt(c, "x", "127.0.0.31:7946", overrides);
+    assert.equal(await c.settle(moved.ml.join(["a/127.0.0.10:7946"])), 1);
+    await c.advance(200);
+    // While the old record lives, the new address is refused: logged, and the conflict delegate is told.
+    assert.notEqual(recordState(a, "x"), NodeState.Dead);
+    assert.equal(memberlistState(a.ml).nodeMap.get("x")!.ip, "127.0.0.12");
+    assert.ok(conflicts.includes("127.0.0.12:7946 127.0.0.31:7946"), conflicts.join("; "));
+    assert.ok(a.logger.find("error", "Conflicting address") > 0);
+
+    await c.waitFor(() => recordState(a, "x") === NodeState.Dead && recordState(b, "x") === NodeState.Dead, 60_000);
+    const deadAt = Math.max(...[a, b].map((n) => memberlistState(n.ml).nodeMap.get("x")!.stateChange));
+    const took = await c.waitFor(() => [a, b].every((n) => n.ml.members().find((m) => m.name === "x")?.address === "127.0.0.31:7946"), 10_000);
+    assert.ok(c.clock.now() - deadAt <= 3000 + 1500, `taken back ${c.clock.now() - deadAt} ms after the old record died (waited ${took})`);
+    await c.shutdown();
+  });
+
   it("with deadNodeReclaimTime 0 a dead node's name never moves to another address", async () => {
     const c = new TestCluster({ seed: 503 });
     const conflicts: string[] = [];

@@ -67,6 +67,8 @@ const base: SimOptions = {
   joins: 10,
   restart: 0.25,
   restartWindow: 30,
+  reclaim: 30,
+  downtime: 2,
 };
 
 /** A report without the figures that depend on the machine. */
@@ -133,6 +135,19 @@ describe("simulate()", () => {
     assert.equal(go.victimIncarnation, 0);
     assert.equal(go.minAlive, 0);
     assert.equal(go.restoredMs, null);
+  });
+
+  it("readdress: a node back at a new IP is taken back once its old record is dead for deadNodeReclaimTime; with Go's rules only at a later push/pull", async () => {
+    const o: SimOptions = { ...base, nodes: 30, profile: "lan", scenario: "readdress", reclaim: 5, downtime: 2, seed: 1, duration: 90 };
+    type Readdress = { conflicts: number; dead: number | null; takenBack: { p100: number | null; count: number; of: number } };
+    const ours = (await run(o)).readdress as Readdress;
+    assert.equal(ours.takenBack.count, ours.takenBack.of);
+    assert.ok(ours.conflicts > 0, "refused while the old record lived");
+    // dead counts from the kill, takenBack from the new start (downtime 2 s later); a probe tick of slack.
+    const bound = ours.dead! - 2000 + 5000 + 1000;
+    assert.ok(ours.takenBack.p100! <= bound, `taken back after ${ours.takenBack.p100} ms, bound ${bound}`);
+    const go = (await run({ ...o, goRules: true })).readdress as Readdress;
+    assert.ok(go.takenBack.p100 === null || go.takenBack.p100 > bound + 5000, `Go's rules: ${go.takenBack.p100} ms`);
   });
 
   it("fail: every live node declares the failed node dead", async () => {

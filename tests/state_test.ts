@@ -62,6 +62,7 @@ import {
   pushPull,
   pushPullNode,
   resetNodes,
+  retryClaims,
   setAckHandler,
   suspectNode,
   verifyProtocol,
@@ -1050,6 +1051,59 @@ describe("the incarnation ceiling (MAX_INCARNATION; Go has none, hashicorp/membe
     assert.equal(stateIn(m.m, "x"), NodeState.Alive);
     suspectNode(m.m, { node: "x", incarnation: MAX_INCARNATION, from: "m" });
     assert.equal(stateIn(m.m, "x"), NodeState.Suspect);
+    await c.shutdown();
+  });
+});
+
+describe("claims of a name at a new address (retryClaims; not in Go)", () => {
+  const ELSEWHERE = Uint8Array.of(127, 0, 0, 9);
+
+  it("a refused alive is kept and applied once the old record may be reclaimed; forgotten once the old owner refutes", async () => {
+    const c = new TestCluster();
+    const m = await quietNode(c, "m", { deadNodeReclaimTime: 1000 });
+    learn(m, nobody("x", 19991), { incarnation: 4 });
+    learn(m, nobody("y", 19992), { incarnation: 4 });
+    aliveNode(m.m, alive("x", ELSEWHERE, 7946, 1), null, false);
+    aliveNode(m.m, alive("y", ELSEWHERE, 7947, 1), null, false);
+    assert.deepEqual([...m.m.claims!.keys()], ["x", "y"]);
+    retryClaims(m.m);
+    assert.equal(record(m, "x").ip, "127.0.0.1", "not while the old record is alive");
+
+    // x dies; y's old owner refutes whatever was said of it (a newer incarnation).
+    deadNode(m.m, { node: "x", incarnation: 4, from: "m" });
+    await c.advance(10);
+    aliveNode(m.m, alive("y", LOCALHOST, 19992, 5), null, false);
+    await c.advance(500);
+    retryClaims(m.m);
+    assert.equal(record(m, "x").ip, "127.0.0.1", "not before deadNodeReclaimTime");
+    assert.deepEqual([...m.m.claims!.keys()], ["x"], "y's claim is settled");
+    await c.advance(500);
+    retryClaims(m.m);
+    assert.equal(record(m, "x").ip, "127.0.0.9");
+    assert.equal(stateIn(m.m, "x"), NodeState.Alive);
+    assert.equal(record(m, "y").ip, "127.0.0.1");
+    assert.equal(m.m.claims!.size, 0);
+    await c.shutdown();
+  });
+
+  it("a claim is applied when the old record is forgotten, and expires after gossipToTheDeadTime plus two minutes", async () => {
+    const c = new TestCluster();
+    const m = await quietNode(c, "m", { gossipToTheDeadTime: 1000 });
+    learn(m, nobody("x", 19991), { incarnation: 4 });
+    learn(m, nobody("z", 19993), { incarnation: 4 });
+    aliveNode(m.m, alive("x", ELSEWHERE, 7946, 1), null, false);
+    aliveNode(m.m, alive("z", ELSEWHERE, 7948, 1), null, false);
+    deadNode(m.m, { node: "x", incarnation: 4, from: "m" });
+    await c.advance(1001);
+    resetNodes(m.m);
+    assert.equal(stateIn(m.m, "x"), undefined);
+    retryClaims(m.m);
+    assert.equal(record(m, "x").ip, "127.0.0.9");
+    // z never dies: its claim goes after 1 s + 120 s.
+    await c.advance(121_000);
+    retryClaims(m.m);
+    assert.equal(m.m.claims!.size, 0);
+    assert.equal(record(m, "z").ip, "127.0.0.1");
     await c.shutdown();
   });
 });

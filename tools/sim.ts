@@ -3,10 +3,10 @@
 // The deterministic simulator: N full Memberlist instances (the real protocol core
 // and codec) on the in-memory network and one virtual clock.
 //
-//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins|restart|overflow --seed K
+//   npm run sim -- --nodes N --scenario join|fail|disseminate|partition|loss|slow|broadcast|joins|restart|overflow|readdress --seed K
 //                  [--profile lan|wan|local] [--no-lifeguard] [--no-reconnect] [--loss P] [--slow F]
 //                  [--churn F] [--user-share S] [--go-rules] [--go-share F] [--joins K]
-//                  [--restart F] [--restart-window SECONDS]
+//                  [--restart F] [--restart-window SECONDS] [--reclaim SECONDS] [--downtime SECONDS]
 //                  [--duration SECONDS] [--split SECONDS] [--latency MS] [--json] [--svg FILE]
 //
 // Prints one JSON object (see README "Simulator"). The same arguments give the
@@ -25,7 +25,18 @@ import { TransmitLimitedQueue } from "../lib/queue.ts";
 import { NodeRecord } from "../lib/state.ts";
 import { MockNetwork, type MockTransport } from "../transports/mock.ts";
 
-type Scenario = "join" | "fail" | "disseminate" | "partition" | "loss" | "slow" | "broadcast" | "joins" | "restart" | "overflow";
+type Scenario =
+  | "join"
+  | "fail"
+  | "disseminate"
+  | "partition"
+  | "loss"
+  | "slow"
+  | "broadcast"
+  | "joins"
+  | "restart"
+  | "overflow"
+  | "readdress";
 
 const SCENARIOS: readonly Scenario[] = [
   "join",
@@ -38,6 +49,7 @@ const SCENARIOS: readonly Scenario[] = [
   "joins",
   "restart",
   "overflow",
+  "readdress",
 ];
 
 /**
@@ -87,6 +99,9 @@ export interface SimOptions {
   /** restart: the share of the nodes restarted, and the window (s) in which they go down. */
   restart: number;
   restartWindow: number;
+  /** readdress: every node's `deadNodeReclaimTime` (s), and how long (s) the node is down before it comes back at a new address. */
+  reclaim: number;
+  downtime: number;
   /** Called each simulated second (for `--svg`): cumulative suspect and dead messages handled. */
   trace?: (sample: TraceSample) => void;
 }
@@ -172,6 +187,20 @@ export interface SimReport {
    * which every observer held it alive to the end (null: not by the end).
    */
   overflow: { victimIncarnation: number; minAlive: number; of: number; downObserverSeconds: number; restoredMs: number | null } | null;
+  /**
+   * readdress: a node dies and comes back under its name at a new address
+   * (a rescheduled pod). `conflicts`: conflict delegate calls while others
+   * still held the old address; `dead`: ms after the kill until the last
+   * observer held the old record dead; `takenBack`: ms after the new start
+   * until observers held the name at the new address (p50, p100 of `of`),
+   * null where it never happened within the run.
+   */
+  readdress: {
+    reclaimMs: number;
+    conflicts: number;
+    dead: number | null;
+    takenBack: { p50: number | null; p100: number | null; count: number; of: number };
+  } | null;
 }
 
 const PROFILES = { lan: defaultLANConfig, wan: defaultWANConfig, local: defaultLocalConfig };
@@ -232,7 +261,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     ...(o.lifeguard ? {} : { awarenessMaxMultiplier: 1, suspicionMaxTimeoutMult: 1 }),
     ...(o.reconnect ? {} : { reconnectInterval: 0 }),
     userBroadcastShare: o.userShare,
+    ...(o.scenario === "readdress" ? { deadNodeReclaimTime: o.reclaim * 1000, conflict: { notifyConflict: () => void conflicts++ } } : {}),
   };
+  let conflicts = 0;
 
   // ---------------------------------------------------------------- the cluster
   const nodes: SimNode[] = [];
@@ -269,8 +300,12 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       random: createSeededRandom(o.seed * 7919 + spawned++),
       delegate: delegateOf(name),
     });
-    // Go's incarnation rule: no ceiling, refutations wrap (an internal switch, for this comparison).
-    if (options.go === true || o.goRules) memberlistState(ml).incarnationCeiling = null;
+    // Go's incarnation rule (no ceiling, refutations wrap), and no claims kept for a name that moved:
+    // internal switches, for this comparison.
+    if (options.go === true || o.goRules) {
+      memberlistState(ml).incarnationCeiling = null;
+      memberlistState(ml).claims = null;
+    }
     return { name, ml, transport, alive: true };
   };
   // joins: the cluster is the members plus one joiner at a time.
@@ -357,6 +392,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   let joinFigures: SimReport["joins"] = null;
   let restartFigures: SimReport["restarts"] = null;
   let overflowFigures: SimReport["overflow"] = null;
+  let readdressFigures: SimReport["readdress"] = null;
   let duration = o.duration * 1000;
 
   const settle = async <T>(p: Promise<T>): Promise<T> => {
@@ -568,6 +604,54 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       };
       break;
     }
+    case "readdress": {
+      // A node dies without leaving and comes back `downtime` later under its name at another IP,
+      // joining through a random member; the others hold the old address until the old record is
+      // dead for deadNodeReclaimTime (hashicorp/memberlist#157).
+      converge();
+      await run(5000);
+      const victim = nodes[Math.floor(random() * nodes.length)]!;
+      const others = nodes.filter((n) => n !== victim);
+      const oldIp = memberlistState(victim.ml).advertiseIp;
+      const killedAt = clock.now();
+      victim.alive = false;
+      net.kill(victim.transport.addr);
+      await victim.ml.shutdown();
+      let deadAll: number | null = null;
+      await run(o.downtime * 1000);
+      event = clock.now();
+      const moved = await spawn(victim.name, { addr: "10.99.0.1:7946" });
+      nodes.push(moved);
+      const seed = others[Math.floor(random() * others.length)]!;
+      moved.ml.join([seed.transport.addr]).catch(() => {});
+      const taken = new Map<string, number>();
+      duration ||= 180_000;
+      await run(duration, () => {
+        for (const n of others) {
+          const r = memberlistState(n.ml).nodeMap.get(victim.name);
+          if (!taken.has(n.name) && r?.state === NodeState.Alive && r.ip === "10.99.0.1") taken.set(n.name, clock.now() - event);
+        }
+        if (deadAll === null && others.every((n) => {
+          const r = memberlistState(n.ml).nodeMap.get(victim.name);
+          return r === undefined || r.ip !== oldIp || r.state === NodeState.Dead;
+        })) deadAll = clock.now() - killedAt;
+      });
+      const times = [...taken.values()].sort((a, b) => a - b);
+      informedTimes = times;
+      informedOf = others.length;
+      readdressFigures = {
+        reclaimMs: o.reclaim * 1000,
+        conflicts,
+        dead: deadAll,
+        takenBack: {
+          p50: percentile(times, others.length, 0.5),
+          p100: percentile(times, others.length, 1),
+          count: times.length,
+          of: others.length,
+        },
+      };
+      break;
+    }
     case "fail":
     case "disseminate":
     case "loss":
@@ -743,6 +827,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     joins: joinFigures,
     restarts: restartFigures,
     overflow: overflowFigures,
+    readdress: readdressFigures,
   };
 }
 
@@ -798,6 +883,8 @@ export function parseSimArgs(argv: string[]): SimOptions & { json: boolean } {
     joins: num("joins", 1000, 1, 1_000_000),
     restart: num("restart", 0.25, 0, 1),
     restartWindow: num("restart-window", 30, 0, 3600),
+    reclaim: num("reclaim", 30, 0, 86_400),
+    downtime: num("downtime", 2, 0, 3600),
     json: argv.includes("--json"),
   };
 }
