@@ -3,8 +3,10 @@
 // Mixed Go/TS clusters under the failure modes of issue 10, against memberlist 0.2.2: a TS node joining
 // through a TS node is listed by every Go node within 5 s (announceAfterJoin), a Go node restarted at
 // incarnation 1 after it died at a higher one is told of the accusation by the TS nodes and taken back
-// (tellAccused, hashicorp/memberlist#311), and a forged suspect message at 2^32 − 1 leaves TS nodes alone
-// where Go wraps its refutation to 0 (hashicorp/memberlist#358). Non-core: Deno only.
+// (tellAccused, hashicorp/memberlist#311), a TS or Go node back under its name at a new address is taken
+// back by every node once its old record is dead for deadNodeReclaimTime (the TS nodes' kept claims, and
+// their gossip to the Go nodes; hashicorp/memberlist#157), and a forged suspect message at 2^32 − 1 leaves
+// TS nodes alone where Go wraps its refutation to 0 (hashicorp/memberlist#358). Non-core: Deno only.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -115,6 +117,87 @@ describe("mixed Go/TS cluster: failure modes", () => {
           assert.ok(ts.every((n) => tsState(n, "go-x") === NodeState.Dead));
           assert.equal((await goRecords(again, 0)).get("go-x")?.incarnation, 1);
         }
+      } finally {
+        await c.close();
+      }
+    });
+  }
+
+  for (const mover of ["ts", "go"] as const) {
+    it(`a ${mover === "ts" ? "TS" : "Go"} node back at a new address while its old record lives is refused (logged), then taken back by every node once that record is dead for deadNodeReclaimTime`, {
+      skip: denoOnly(),
+      timeout: 60_000,
+    }, async () => {
+      // No periodic push/pull and no reconnecting within the run: the TS nodes' kept claims move the name,
+      // and their gossip of it tells the Go nodes.
+      const timing: Timing = { ...FAST, pushPullInterval: 60_000 };
+      const c = new MixedCluster(timing);
+      try {
+        const reclaim = 2000;
+        const config = { deadNodeReclaimTime: reclaim, reconnectInterval: 0 };
+        const goFlags = ["--dead-node-reclaim-ms", String(reclaim)];
+        const peer = await c.go({ names: ["go-a", "go-b"], flags: goFlags });
+        await peer.join("all");
+        const ts = [await c.ts("ts-a", { config }), await c.ts("ts-b", { config })];
+        for (const n of ts) assert.equal(await n.ml.join([peer.node("go-a").address]), 1);
+        const name = `${mover}-x`;
+        let stop: () => Promise<void>;
+        if (mover === "ts") {
+          const x = await c.ts(name, { config });
+          assert.equal(await x.ml.join([peer.node("go-a").address]), 1);
+          stop = () => x.ml.shutdown();
+        } else {
+          const x = await c.go({ names: [name], flags: goFlags });
+          assert.equal(await x.join(0, [ts[0]!.address]), 1);
+          stop = async () => {
+            await x.close(); // no leave
+            c.peers.splice(c.peers.indexOf(x), 1);
+          };
+        }
+        await c.converged(["go-a", "go-b", "ts-a", "ts-b", name]);
+
+        // Rescheduled: the process ends, and starts again at once at 127.0.0.2 under the same name.
+        await stop();
+        let moved: { address: string; alive: () => boolean };
+        if (mover === "ts") {
+          const x = await c.ts(name, { config, bindAddr: "127.0.0.2" });
+          assert.equal(await x.ml.join([peer.node("go-a").address]), 1);
+          moved = { address: x.address, alive: () => true };
+        } else {
+          const x = await c.go({ names: [name], flags: [...goFlags, "--bind", "127.0.0.2"] });
+          assert.equal(await x.join(0, [ts[0]!.address]), 1);
+          moved = { address: x.node(0).address, alive: () => !x.exited };
+        }
+        assert.match(moved.address, /^127\.0\.0\.2:/);
+        // Refused while the old record lives: both languages log the conflict.
+        await eventually(() => ts.some((n) => n.logger.lines.some((l) => l.message === "Conflicting address for node")), {
+          timeout: 3000,
+          what: "a TS node to log the conflict",
+        });
+        await eventually(() => c.goProblems.some((l) => l.includes("Conflicting address")), { timeout: 3000, what: "Go to log the conflict" });
+
+        await eventually(() => ts.every((n) => tsState(n, name) === NodeState.Dead), { timeout: 10_000, what: `the TS nodes to declare the old ${name} dead` });
+        const deadAt = Date.now();
+        const atNewAddress = async () => {
+          for (const n of ts) if (n.ml.members().find((m) => m.name === name)?.address !== moved.address) return false;
+          for (const g of ["go-a", "go-b"]) {
+            const r = (await goRecords(peer, g)).get(name);
+            if (r?.state !== "alive" || `${r.addr}:${r.port}` !== moved.address) return false;
+          }
+          return moved.alive();
+        };
+        await eventually(atNewAddress, {
+          timeout: reclaim + 4000,
+          what: `every node to hold ${name} at ${moved.address}`,
+          explain: async () => [
+            ts.map((n) => [n.name, n.ml.members().find((m) => m.name === name)?.address]),
+            ...(await Promise.all(["go-a", "go-b"].map(async (g) => {
+              const r = (await goRecords(peer, g)).get(name);
+              return [g, r?.state, r?.addr, r?.port];
+            }))),
+          ],
+        });
+        assert.ok(Date.now() - deadAt >= reclaim - 500, "not before deadNodeReclaimTime");
       } finally {
         await c.close();
       }

@@ -86,6 +86,7 @@ func parseFlags() *options {
 	gossipNodes := fs.Int("gossip-nodes", 0, "GossipNodes")
 	pushPull := fs.Int("push-pull-interval-ms", 0, "PushPullInterval (0 disables it when given)")
 	toTheDead := fs.Int("gossip-to-the-dead-ms", 0, "GossipToTheDeadTime")
+	reclaim := fs.Int("dead-node-reclaim-ms", 0, "DeadNodeReclaimTime")
 	tcpTimeout := fs.Int("tcp-timeout-ms", 0, "TCPTimeout")
 	retransmit := fs.Int("retransmit-mult", 0, "RetransmitMult")
 	indirect := fs.Int("indirect-checks", 0, "IndirectChecks")
@@ -191,6 +192,9 @@ func parseFlags() *options {
 		}
 		if set["gossip-to-the-dead-ms"] {
 			c.GossipToTheDeadTime = ms(*toTheDead)
+		}
+		if set["dead-node-reclaim-ms"] {
+			c.DeadNodeReclaimTime = ms(*reclaim)
 		}
 		if set["tcp-timeout-ms"] {
 			c.TCPTimeout = ms(*tcpTimeout)
