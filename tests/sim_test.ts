@@ -150,6 +150,15 @@ describe("simulate()", () => {
     assert.ok(go.takenBack.p100 === null || go.takenBack.p100 > bound + 5000, `Go's rules: ${go.takenBack.p100} ms`);
   });
 
+  it("loss: at 10% packet loss (streams slowed as TCP), healthy nodes are suspected now and then but never declared dead", {
+    timeout: 60_000,
+  }, async () => {
+    const o: SimOptions = { ...base, nodes: 50, profile: "lan", scenario: "loss", loss: 0.1, seed: 1, duration: 120 };
+    const fp = (await run(o)).falsePositives as { suspectOfHealthy: number; deadOfHealthy: number };
+    assert.ok(fp.suspectOfHealthy > 0, "the loss is felt");
+    assert.equal(fp.deadOfHealthy, 0);
+  });
+
   it("fail: every live node declares the failed node dead", async () => {
     const r = await run(base);
     const detection = r.detection as { first: number; median: number; last: number; count: number };

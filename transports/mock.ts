@@ -96,7 +96,10 @@ export interface MockNetworkOptions {
    */
   jitter?: number;
   /**
-   * Probability in [0, 1] that a datagram is lost. Streams are reliable.
+   * Probability in [0, 1] that a datagram is lost. Streams are reliable but,
+   * as over TCP, slowed by the same loss: a dial waits a retransmission
+   * timeout of 1 s (doubling) for each lost SYN or SYN-ACK, and a chunk one of
+   * 200 ms (doubling) each time it is lost, still in order.
    *
    * @default {0}
    */
@@ -650,8 +653,22 @@ class Fabric {
     }
   }
 
+  /**
+   * What TCP's retransmissions add at the global loss: `rto` (doubling) for
+   * each lost try, a try being lost with probability `p` (capped at about a
+   * minute, as a kernel gives up).
+   */
+  retransmitDelay(p: number, rto: number): number {
+    let extra = 0;
+    while (p > 0 && rto <= 32_000 && this.random() < p) {
+      extra += rto;
+      rto *= 2;
+    }
+    return extra;
+  }
+
   #sendStreamNow(conn: MockConn, d: Delivery): void {
-    let at = this.clock.now() + this.delay(conn.ep.addr, d.to.addr);
+    let at = this.clock.now() + this.delay(conn.ep.addr, d.to.addr) + this.retransmitDelay(this.loss, 200);
     if (at < conn.lastAt) at = conn.lastAt;
     conn.lastAt = at;
     d.at = at;
@@ -680,7 +697,9 @@ class Fabric {
       ep.dials.add(pd);
       let wait = timeoutMs;
       if (!(this.cuts.length > 0 && this.isCut(ep.addr, to))) {
-        const latency = this.delay(ep.addr, to);
+        // A SYN or its SYN-ACK lost costs a retransmission timeout.
+        const synLoss = 1 - (1 - this.loss) ** 2;
+        const latency = this.delay(ep.addr, to) + this.retransmitDelay(synLoss, 1000);
         const dest = this.endpoints.get(to);
         if (dest === undefined) {
           // Nobody there: refused once the attempt got there, unless the timeout comes first.
@@ -980,7 +999,9 @@ export class MockNetwork {
   }
 
   /**
-   * Sets the probability that any datagram is lost (combined independently with link loss).
+   * Sets the probability that any datagram is lost (combined independently
+   * with link loss); streams are slowed as TCP's retransmissions would be (see
+   * {@linkcode MockNetworkOptions.loss}).
    *
    * @param p A probability in [0, 1].
    * @throws {RangeError} When `p` is outside [0, 1].

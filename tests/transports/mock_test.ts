@@ -179,6 +179,38 @@ describe("MockTransport.writeTo()", () => {
     assert.equal(await run(), delivered);
   });
 
+  it("slows streams under loss as TCP's retransmissions would: dials by 1 s timeouts, chunks by 200 ms ones, in order", async () => {
+    const { clock, net } = setup({ loss: 0.3, latency: 1, random: createSeededRandom(3) });
+    const a = net.newTransport("a");
+    const b = net.newTransport("b");
+    const inbox = listen(b);
+    listen(a);
+    const dials = Array.from({ length: 40 }, () => watch(clock, a.dialTimeout(to(b), 200_000)));
+    await clock.advance(200_000);
+    assert.ok(dials.every((d) => d.done && d.error === undefined));
+    // About half the dials lose a SYN or SYN-ACK (1 − 0.7²): those take 1 s, 3 s, 7 s… more.
+    const times = dials.map((d) => d.at!);
+    const slow = times.filter((t) => t >= 1000).length;
+    assert.ok(slow > 8 && slow < 32, `${slow} of 40 dials retransmitted`);
+    assert.ok(times.every((t) => t < 1000 || [1, 3, 7, 15, 31, 63].some((k) => t >= k * 1000 && t < k * 1000 + 10)), times.join(" "));
+
+    const conn = dials[0]!.value!;
+    const peer = inbox.conns[0]!;
+    const arrivals: [number, number][] = [];
+    const reading = (async () => {
+      for (let chunk = await peer.read(); chunk !== null; chunk = await peer.read()) {
+        for (const x of chunk) arrivals.push([clock.now(), x]);
+      }
+    })();
+    const started = clock.now();
+    for (let i = 0; i < 50; i++) void conn.write(bytes(i));
+    await clock.advance(30_000);
+    assert.deepEqual(arrivals.map(([, x]) => x), Array.from({ length: 50 }, (_, i) => i), "every chunk, in order");
+    assert.ok(arrivals[49]![0] - started >= 200, "a lost chunk held the rest back");
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    await reading;
+  });
+
   it("applies link loss to one direction only", async () => {
     const { clock, net } = setup();
     const a = net.newTransport("a");
