@@ -5,7 +5,7 @@
 //                  [--suite wire,aes,disseminate,cluster]
 //                  [--cluster-nodes 32,128] [--cluster-modes plain,encrypted] [--steady-seconds 30]
 //                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--sim-nodes 1000]
-//                  [--attacks REGEXP] [--cap-seconds 15]`
+//                  [--attacks REGEXP] [--cap-seconds 15] [--cycles 1000]`
 //
 // Runs each benchmark on every runtime and, in the same run, the same work in Go
 // memberlist 0.2.2 (bench/go/*, built against Debian's sources), then reports each
@@ -26,6 +26,8 @@
 //   hostile      (not in the default set) every attack of tests/_attacks.ts once against a target node
 //                in its own process, Go 0.2.2's and ours on each runtime; one line per attack and
 //                implementation (bench/hostile.ts says what each field means)
+//   lifecycle    (not in the default set) --cycles create/join/shutdown cycles of two nodes on real
+//                sockets per runtime (bench/lifecycle.ts): what is left, and the exit by itself
 //
 // --json prints one JSON object per line, e.g.
 //   {"suite":"wire","op":"alive","runtime":"deno","opsPerSec":…,"goOpsPerSec":…,"ratio":…,"rounds":[…],
@@ -266,6 +268,43 @@ function hostileSuite() {
   return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 
+// The lifecycle suite (bench/lifecycle.ts): create/join/shutdown cycles on real sockets, per
+// runtime; what is left afterwards, and how long the process takes to exit by itself once the
+// last node is shut down (a left-over timer or socket would keep it alive: then null).
+async function lifecycleSuite() {
+  const { spawn } = await import("node:child_process");
+  const cycles = opt("cycles", "1000");
+  const out = [];
+  for (const rt of runtimes) {
+    log(`lifecycle: ${cycles} cycles on ${rt}`);
+    const [cmd, argv] = {
+      deno: [`${root}node_modules/.bin/deno`, ["run", "-A", "--v8-flags=--expose-gc", "bench/lifecycle.ts", "--cycles", cycles]],
+      bun: [`${root}node_modules/.bin/bun`, ["bench/lifecycle.ts", "--cycles", cycles]],
+      node: [process.execPath, ["--expose-gc", "build/bench/lifecycle.js", "--cycles", cycles]],
+    }[rt];
+    const child = spawn(cmd, argv, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    let printedAt = 0;
+    child.stdout.on("data", (d) => {
+      text += d;
+      if (printedAt === 0 && text.includes("\n")) printedAt = performance.now();
+    });
+    const exited = await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(null);
+      }, 30 * 60_000);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code === 0 ? performance.now() : null);
+      });
+    });
+    const r = JSON.parse(text.trim().split("\n")[0]);
+    out.push({ suite: "lifecycle", ...r, exitMs: exited === null || printedAt === 0 ? null : Math.round(exited - printedAt) });
+  }
+  return out;
+}
+
 const results = [];
 for (const suite of suites) {
   if (suite === "wire") results.push(...opsSuite("wire", [], "bench/wire", (r) => r.op));
@@ -273,6 +312,7 @@ for (const suite of suites) {
   else if (suite === "disseminate") results.push(...disseminateSuite());
   else if (suite === "cluster") results.push(...clusterSuite());
   else if (suite === "hostile") results.push(...hostileSuite());
+  else if (suite === "lifecycle") results.push(...(await lifecycleSuite()));
   else throw new Error(`unknown suite "${suite}"`);
 }
 
