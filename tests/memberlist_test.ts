@@ -699,13 +699,19 @@ describe("failure detection, dead nodes and reclaimed names", () => {
     await c.shutdown();
   });
 
-  /** a, b and x, then x dies; returns when a and b hold x as dead. */
-  async function withDeadX(c: TestCluster, overrides: Parameters<typeof addAt>[3] = {}) {
+  /** a, b and x at 127.0.0.10–12, converged. */
+  async function withX(c: TestCluster, overrides: Parameters<typeof addAt>[3] = {}) {
     const a = await addAt(c, "a", "127.0.0.10:7946", overrides);
     const b = await addAt(c, "b", "127.0.0.11:7946", overrides);
     const x = await addAt(c, "x", "127.0.0.12:7946", overrides);
     await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), x.ml.join(["a/127.0.0.10:7946"])]));
     await c.waitFor(() => allSee([a, b, x], ["a", "b", "x"]), 10_000);
+    return { a, b, x };
+  }
+
+  /** a, b and x, then x dies; returns when a and b hold x as dead. */
+  async function withDeadX(c: TestCluster, overrides: Parameters<typeof addAt>[3] = {}) {
+    const { a, b, x } = await withX(c, overrides);
     c.net.kill(x.transport.addr);
     await c.settle(x.ml.shutdown());
     await c.waitFor(() => recordState(a, "x") === NodeState.Dead && recordState(b, "x") === NodeState.Dead, 60_000);
@@ -752,11 +758,7 @@ describe("failure detection, dead nodes and reclaimed names", () => {
       reconnectInterval: 0,
       conflict: { notifyConflict: (existing: { address: string }, other: { address: string }) => void conflicts.push(`${existing.address} ${other.address}`) },
     };
-    const a = await addAt(c, "a", "127.0.0.10:7946", overrides);
-    const b = await addAt(c, "b", "127.0.0.11:7946", overrides);
-    const x = await addAt(c, "x", "127.0.0.12:7946", overrides);
-    await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), x.ml.join(["a/127.0.0.10:7946"])]));
-    await c.waitFor(() => allSee([a, b, x], ["a", "b", "x"]), 10_000);
+    const { a, b, x } = await withX(c, overrides);
     // Rescheduled: gone from its address, back at once at another.
     c.net.kill(x.transport.addr);
     await c.settle(x.ml.shutdown());
@@ -851,11 +853,7 @@ describe("failure detection, dead nodes and reclaimed names", () => {
       // Only tellAccused differs between the two runs; the other rules Go lacks that would tell x
       // (follow-up push/pulls after its join, reconnecting) are off in both.
       const config = { tellAccused, gossipToTheDeadTime: 60_000, reconnectInterval: 0, pushPullAfterJoin: 0 };
-      const a = await addAt(c, "a", "127.0.0.10:7946", config);
-      const b = await addAt(c, "b", "127.0.0.11:7946", config);
-      const x = await addAt(c, "x", "127.0.0.12:7946", config);
-      await c.settle(Promise.all([b.ml.join(["a/127.0.0.10:7946"]), x.ml.join(["a/127.0.0.10:7946"])]));
-      await c.waitFor(() => allSee([a, b, x], ["a", "b", "x"]), 10_000);
+      const { a, b, x } = await withX(c, config);
       // A long life: 20 metadata updates put x at incarnation 21.
       for (let i = 0; i < 20; i++) await c.settle(x.ml.updateNode(0));
       await c.waitFor(() => memberlistState(a.ml).nodeMap.get("x")!.incarnation === 21, 5000);

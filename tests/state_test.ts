@@ -293,84 +293,56 @@ describe("probe() and probeNode()", () => {
     await c.shutdown();
   });
 
-  it("a UDP send error from the transport skips the direct wait, goes to relays, and leaves health unchanged", async () => {
-    const c = new TestCluster({ net: { latency: 1 } });
-    const inner = c.net.newTransport("a-inner");
-    let failing = "";
-    const flaky: Transport = {
-      finalAdvertiseAddr: (ip, port) => inner.finalAdvertiseAddr(ip, port),
-      setHandlers: (h) => inner.setHandlers(h),
-      writeTo: (b, to) => {
-        if (to.addr === failing) throw new Error("sendto: network is unreachable");
-        return inner.writeTo(b, to);
-      },
-      dialTimeout: (to, ms) => inner.dialTimeout(to, ms),
-      shutdown: () => inner.shutdown(),
-    };
-    const a = await quietNode(c, "a", { ...PROBE, transport: flaky });
-    const relay = await quietNode(c, "relay");
-    const target = await quietNode(c, "target");
-    learn(a, relay);
-    learn(a, target);
-    failing = target.transport.addr;
-    a.m.awareness.applyDelta(1);
-    const start = c.clock.now();
-    const probing = probeNode(a.m, record(a, "target").clone());
-    // The relay gets the request at once (plus latency), not after probeTimeout.
-    await c.advance(2);
-    assert.equal(relay.m.sequenceNum, 1);
-    await c.settle(probing);
-    assert.ok(c.clock.now() - start < PROBE.probeTimeout, "the relayed ack ended the probe early");
-    assert.equal(stateIn(a.m, "target"), NodeState.Alive);
-    assert.equal(a.logger.find("error", "Failed to send UDP ping"), 1);
-    assert.equal(a.ml.getHealthScore(), 1);
-    await c.shutdown();
-  });
-
-  it("a send error the transport reports after writeTo() returned ends the direct wait the same way (Go ≥ 0.3.0)", async () => {
-    const c = new TestCluster({ net: { latency: 1 } });
-    const inner = c.net.newTransport("a-inner");
-    let failing = "";
-    let handlers: TransportHandlers | null = null;
-    // Like a socket: writeTo() accepts every datagram, and a refusal comes back a moment later.
-    const lateFailing: Transport = {
-      finalAdvertiseAddr: (ip, port) => inner.finalAdvertiseAddr(ip, port),
-      setHandlers: (h) => {
-        handlers = h;
-        inner.setHandlers(h);
-      },
-      writeTo: (b, to) => {
-        if (to.addr !== failing) return inner.writeTo(b, to);
-        c.clock.setTimeout(() => handlers?.sendError?.(to.addr, new Error("sendto: invalid argument")), 0);
-        return c.clock.now();
-      },
-      dialTimeout: (to, ms) => inner.dialTimeout(to, ms),
-      shutdown: () => inner.shutdown(),
-    };
-    const a = await quietNode(c, "a", { ...PROBE, transport: lateFailing });
-    const relay = await quietNode(c, "relay");
-    const target = await quietNode(c, "target");
-    learn(a, relay);
-    learn(a, target);
-    failing = target.transport.addr;
-    a.m.awareness.applyDelta(1);
-    const start = c.clock.now();
-    const probing = probeNode(a.m, { ...record(a, "target") });
-    // The relay gets the request right after the error, not after probeTimeout.
-    await c.advance(3);
-    assert.equal(relay.m.sequenceNum, 1);
-    await c.settle(probing);
-    assert.ok(c.clock.now() - start < PROBE.probeTimeout, "the relayed ack ended the probe early");
-    assert.equal(stateIn(a.m, "target"), NodeState.Alive);
-    assert.equal(a.logger.find("error", "Failed to send UDP ping"), 1);
-    assert.equal(a.ml.getHealthScore(), 1, "a probe whose ping failed does not count as healthy");
-    // A send error about another address, or after the wait, changes nothing.
-    failing = "";
-    handlers!.sendError!("127.0.0.1:1", new Error("x"));
-    await c.settle(probeNode(a.m, { ...record(a, "target") }));
-    assert.equal(a.ml.getHealthScore(), 0);
-    await c.shutdown();
-  });
+  for (const late of [false, true]) {
+    it(`a UDP send error ${
+      late ? "the transport reports after writeTo() returned (as sockets do)" : "thrown by the transport's writeTo()"
+    } skips the direct wait, goes to relays, and leaves health unchanged (Go >= 0.3.0)`, async () => {
+      const c = new TestCluster({ net: { latency: 1 } });
+      const inner = c.net.newTransport("a-inner");
+      let failing = "";
+      let handlers: TransportHandlers | null = null;
+      const flaky: Transport = {
+        finalAdvertiseAddr: (ip, port) => inner.finalAdvertiseAddr(ip, port),
+        setHandlers: (h) => {
+          handlers = h;
+          inner.setHandlers(h);
+        },
+        writeTo: (b, to) => {
+          if (to.addr !== failing) return inner.writeTo(b, to);
+          if (!late) throw new Error("sendto: network is unreachable");
+          c.clock.setTimeout(() => handlers?.sendError?.(to.addr, new Error("sendto: invalid argument")), 0);
+          return c.clock.now();
+        },
+        dialTimeout: (to, ms) => inner.dialTimeout(to, ms),
+        shutdown: () => inner.shutdown(),
+      };
+      const a = await quietNode(c, "a", { ...PROBE, transport: flaky });
+      const relay = await quietNode(c, "relay");
+      const target = await quietNode(c, "target");
+      learn(a, relay);
+      learn(a, target);
+      failing = target.transport.addr;
+      a.m.awareness.applyDelta(1);
+      const start = c.clock.now();
+      const probing = probeNode(a.m, record(a, "target").clone());
+      // The relay gets the request at once (plus latency), not after probeTimeout.
+      await c.advance(3);
+      assert.equal(relay.m.sequenceNum, 1);
+      await c.settle(probing);
+      assert.ok(c.clock.now() - start < PROBE.probeTimeout, "the relayed ack ended the probe early");
+      assert.equal(stateIn(a.m, "target"), NodeState.Alive);
+      assert.equal(a.logger.find("error", "Failed to send UDP ping"), 1);
+      assert.equal(a.ml.getHealthScore(), 1, "a probe whose ping failed does not count as healthy");
+      if (late) {
+        // A send error about another address, or after the wait, changes nothing.
+        failing = "";
+        handlers!.sendError!("127.0.0.1:1", new Error("x"));
+        await c.settle(probeNode(a.m, record(a, "target").clone()));
+        assert.equal(a.ml.getHealthScore(), 0);
+      }
+      await c.shutdown();
+    });
+  }
 
   it("probeNode() of a name whose address is held by another node gets no ack and suspects it", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
