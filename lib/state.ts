@@ -953,7 +953,8 @@ export async function mergeState(m: MemberlistState, remote: readonly PushNodeSt
 export function refute(m: MemberlistState, me: NodeRecord, accusedInc: number): void {
   let inc = nextIncarnation(m);
   if (accusedInc >= inc) {
-    // Never wraps: accusations at MAX_INCARNATION or above are dropped before they get here.
+    // Never wraps: accusations at MAX_INCARNATION or above are dropped before they get here
+    // (only Go's rule, which the simulator can switch to, wraps to 0).
     m.incarnation = m.incarnationCeiling === null ? (accusedInc + 1) >>> 0 : Math.min(accusedInc + 1, 0xffff_ffff);
     inc = m.incarnation;
   }
@@ -1262,11 +1263,11 @@ function rememberClaim(m: MemberlistState, a: Alive, held: NodeRecord): void {
 
 /**
  * Applies the pending claims whose old record may now be reclaimed (left, dead
- * for `deadNodeReclaimTime`, or reaped), and forgets those that are settled (the
- * old owner is alive at a newer incarnation: two nodes share the name; or the
- * name moved meanwhile)
- * or too old: a claim lives as long as a dead record may take to be reclaimed
- * or reaped, plus two minutes for the old node to be declared dead.
+ * for `deadNodeReclaimTime`, or reaped), and forgets those that are settled
+ * (the old owner is alive at a newer incarnation, so two nodes share the name;
+ * or the name moved meanwhile) or too old: a claim lives as long as a dead
+ * record may take to be reclaimed or reaped, plus two minutes for the old node
+ * to be declared dead.
  */
 export function retryClaims(m: MemberlistState): void {
   const c = m.config;
