@@ -604,19 +604,27 @@ export interface Config {
   announceAfterJoin: boolean;
 
   /**
-   * Whether a node that receives an alive message about a node it holds
-   * suspect or dead at a higher (or the same) incarnation sends that node the
-   * accusation, at most once per probe interval per node. Not in Go, which
-   * drops such an alive: a node restarted with incarnation 1 after it was
-   * declared dead at a higher one, and that joined through a node with no
-   * record of it, never learns of the accusation and stays dead in the eyes
-   * of the others until they forget it (hashicorp/memberlist#311, as seen in
-   * mass restarts). Told, it refutes at once. The accusation is an ordinary
-   * suspect message, which Go nodes refute as usual. false behaves like Go.
+   * Whether a node sends the other side of an accusation what it evidently
+   * missed, at most once per probe interval per node. Not in Go, which drops
+   * both messages below.
+   *
+   * - An alive message about a node held suspect or dead at a higher (or the
+   *   same) incarnation: the node is sent the accusation. A node restarted at
+   *   incarnation 1 after it was declared dead at a higher one, and that joined
+   *   through a node with no record of it, otherwise never learns of it and
+   *   stays dead to the others until they forget it (hashicorp/memberlist#311,
+   *   seen in mass restarts). Told, it refutes at once.
+   * - An accusation of this node at an incarnation it has already refuted: the
+   *   accuser is sent this node's current alive. It missed the refutation
+   *   (packet loss), and would otherwise declare this node dead when its
+   *   suspicion runs out.
+   *
+   * Both are ordinary suspect and alive messages, which Go nodes handle as
+   * usual. false behaves like Go.
    *
    * @default {true}
    */
-  tellAccused: boolean;
+  repairAccusations: boolean;
 
   /**
    * The share of each gossip packet, in [0, 0.9], that memberlist's own
@@ -845,7 +853,7 @@ function lanConfig(name: string): Config {
     metaMaxSize: META_MAX_SIZE,
     pushPullAfterJoin: 2,
     announceAfterJoin: true,
-    tellAccused: true,
+    repairAccusations: true,
     userBroadcastShare: 0.25,
     reconnectInterval: 30_000,
     reconnectTimeout: 86_400_000,
@@ -1381,7 +1389,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
   const metaMaxSize = checkInt("metaMaxSize", v.metaMaxSize, 0, META_MAX_SIZE_LIMIT);
   const pushPullAfterJoin = checkInt("pushPullAfterJoin", v.pushPullAfterJoin, 0, 16);
   const announceAfterJoin = checkBool("announceAfterJoin", v.announceAfterJoin);
-  const tellAccused = checkBool("tellAccused", v.tellAccused);
+  const repairAccusations = checkBool("repairAccusations", v.repairAccusations);
   const userBroadcastShare = checkNumber("userBroadcastShare", v.userBroadcastShare, 0, 0.9);
   const reconnectInterval = checkMs("reconnectInterval", v.reconnectInterval, 0, MAX_INTERVAL_MS);
   const reconnectTimeout = checkMs("reconnectTimeout", v.reconnectTimeout, 0, MAX_RECONNECT_TIMEOUT_MS);
@@ -1475,7 +1483,7 @@ export function validateConfig(partial: Partial<Config>): ResolvedConfig {
     metaMaxSize,
     pushPullAfterJoin,
     announceAfterJoin,
-    tellAccused,
+    repairAccusations,
     userBroadcastShare,
     reconnectInterval,
     reconnectTimeout,

@@ -328,6 +328,7 @@ export class Memberlist {
         probeTickPending: false,
         probeSendWatch: null,
         accusedTold: new Map(),
+        accusersTold: new Map(),
         incarnationCeiling: MAX_INCARNATION,
         claims: new Map(),
         inflight: new Set(),

@@ -135,8 +135,10 @@ export interface MemberlistState {
    * (`retryClaims`). Null for Go's rule, which only the simulator sets.
    */
   claims: Map<string, Claim> | null;
-  /** When each node held suspect or dead was last told of its accusation (`Config.tellAccused`). */
+  /** When each node held suspect or dead was last told of its accusation (`Config.repairAccusations`). */
   readonly accusedTold: Map<string, number>;
+  /** When each node that accused this one too late was last sent its refutation (`Config.repairAccusations`). */
+  readonly accusersTold: Map<string, number>;
   /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
   probeSendWatch: { addr: string; fail(): void } | null;
   /** Streams and timers started by this instance that shutdown must wait for. */
@@ -1128,7 +1130,7 @@ export function aliveNode(m: MemberlistState, a: Alive, notify: (() => void) | n
   if (a.incarnation <= state.incarnation && !isLocal && !updatesNode) {
     // (Incarnation 0 is the placeholder an alive at 0 leaves for an unknown node: no accusation.)
     const accused = state.state === NodeState.Suspect || state.state === NodeState.Dead;
-    if (c.tellAccused && accused && state.incarnation > 0) tellAccused(m, state);
+    if (c.repairAccusations && accused && state.incarnation > 0) tellAccused(m, state);
     return;
   }
   if (a.incarnation < state.incarnation && isLocal) return;
@@ -1210,7 +1212,7 @@ function refuseAlive(m: MemberlistState, a: Alive, isNew: boolean): [string, str
 
 /**
  * Sends a node we hold suspect or dead the accusation, when an alive message
- * no newer than our record shows it missed it (`Config.tellAccused`; not in
+ * no newer than our record shows it missed it (`Config.repairAccusations`; not in
  * Go, hashicorp/memberlist#311): at most once per probe interval per node.
  * The suspect message goes to the address we hold, which is the alive's (a
  * different one is a conflict, handled before).
@@ -1229,6 +1231,34 @@ function tellAccused(m: MemberlistState, r: NodeRecord): void {
     encodeAndSendMsg(m, fullAddress(r), MessageType.Suspect, s);
   } catch (err) {
     log(m, "debug", "Failed to tell a node of its accusation", { node: r.name, error: err });
+  }
+}
+
+/**
+ * Sends the node that accused this one, at an incarnation this node has
+ * already refuted, this node's current alive (`Config.repairAccusations`; not in Go,
+ * which drops such an accusation): the accuser evidently missed the refutation,
+ * and without it declares this node dead when its suspicion runs out. At most
+ * once per probe interval per accuser.
+ */
+function tellAccuser(m: MemberlistState, accuser: string): void {
+  const c = m.config;
+  if (accuser === c.name) return;
+  const r = m.nodeMap.get(accuser);
+  const self = m.nodeMap.get(c.name);
+  if (r === undefined || self === undefined || deadOrLeft(r)) return;
+  const now = c.clock.now();
+  const every = Math.max(c.probeInterval, c.gossipInterval, 100);
+  const told = m.accusersTold;
+  const last = told.get(accuser);
+  if (last !== undefined && now - last < every) return;
+  if (told.size >= 1024) for (const [name, at] of told) if (now - at >= every) told.delete(name);
+  told.set(accuser, now);
+  const a: Alive = { incarnation: self.incarnation, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: vsnOf(self) };
+  try {
+    encodeAndSendMsg(m, fullAddress(r), MessageType.Alive, a);
+  } catch (err) {
+    log(m, "debug", "Failed to send a refutation to its accuser", { node: accuser, error: err });
   }
 }
 
@@ -1296,7 +1326,10 @@ export function suspectNode(m: MemberlistState, s: Suspect): void {
   const c = m.config;
   const state = m.nodeMap.get(s.node);
   if (state === undefined) return;
-  if (s.incarnation < state.incarnation) return;
+  if (s.incarnation < state.incarnation) {
+    if (state.name === c.name && c.repairAccusations) tellAccuser(m, s.from);
+    return;
+  }
   if (overCeiling(m, state, s.incarnation, "suspect")) return;
 
   const timer = m.nodeTimers.get(s.node);
@@ -1348,7 +1381,10 @@ export function deadNode(m: MemberlistState, d: Dead): void {
   const c = m.config;
   const state = m.nodeMap.get(d.node);
   if (state === undefined) return;
-  if (d.incarnation < state.incarnation) return;
+  if (d.incarnation < state.incarnation) {
+    if (state.name === c.name && !m.leaving && c.repairAccusations) tellAccuser(m, d.from);
+    return;
+  }
   if (overCeiling(m, state, d.incarnation, "dead")) return;
 
   const timer = m.nodeTimers.get(d.node);

@@ -109,7 +109,7 @@ const OURS = [
   "metaMaxSize",
   "pushPullAfterJoin",
   "announceAfterJoin",
-  "tellAccused",
+  "repairAccusations",
   "userBroadcastShare",
   "reconnectInterval",
   "reconnectTimeout",
@@ -131,7 +131,7 @@ function assertProfile(config: Config, go: Record<string, unknown>): void {
   assert.equal(config.metaMaxSize, 512);
   assert.equal(config.pushPullAfterJoin, 2);
   assert.equal(config.announceAfterJoin, true);
-  assert.equal(config.tellAccused, true);
+  assert.equal(config.repairAccusations, true);
   assert.equal(config.userBroadcastShare, 0.25);
   assert.equal(config.reconnectInterval, 30_000);
   assert.equal(config.reconnectTimeout, 86_400_000);
@@ -708,7 +708,7 @@ describe("validateConfig()", () => {
       'Invalid config "pushPullAfterJoin": expected an integer in [0, 16], got 17',
     ],
     [{ announceAfterJoin: 1 }, TypeError, 'Invalid config "announceAfterJoin": expected a boolean, got 1'],
-    [{ tellAccused: "yes" }, TypeError, 'Invalid config "tellAccused": expected a boolean, got "yes"'],
+    [{ repairAccusations: "yes" }, TypeError, 'Invalid config "repairAccusations": expected a boolean, got "yes"'],
     [
       { userBroadcastShare: 0.95 },
       RangeError,

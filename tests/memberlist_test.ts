@@ -845,14 +845,14 @@ describe("failure detection, dead nodes and reclaimed names", () => {
     await c.shutdown();
   });
 
-  for (const tellAccused of [true, false]) {
+  for (const repair of [true, false]) {
     it(`a node restarted at incarnation 1 after it died at a higher one, joining through a node with no record of it, ${
-      tellAccused ? "is told of the accusation and taken back at once (tellAccused)" : "stays dead for the others (tellAccused false, as Go)"
+      repair ? "is told of the accusation and taken back at once (repairAccusations)" : "stays dead for the others (repairAccusations false, as Go)"
     }`, async () => {
       const c = new TestCluster({ seed: 507 });
-      // Only tellAccused differs between the two runs; the other rules Go lacks that would tell x
+      // Only repairAccusations differs between the two runs; the other rules Go lacks that would tell x
       // (follow-up push/pulls after its join, reconnecting) are off in both.
-      const config = { tellAccused, gossipToTheDeadTime: 60_000, reconnectInterval: 0, pushPullAfterJoin: 0 };
+      const config = { repairAccusations: repair, gossipToTheDeadTime: 60_000, reconnectInterval: 0, pushPullAfterJoin: 0 };
       const { a, b, x } = await withX(c, config);
       // A long life: 20 metadata updates put x at incarnation 21.
       for (let i = 0; i < 20; i++) await c.settle(x.ml.updateNode(0));
@@ -871,7 +871,7 @@ describe("failure detection, dead nodes and reclaimed names", () => {
       const again = await addAt(c, "x", "127.0.0.12:7946", config);
       await c.settle(again.ml.join(["s/127.0.0.13:7946"]));
       const back = () => [a, b, s].every((n) => recordState(n, "x") === NodeState.Alive);
-      if (tellAccused) {
+      if (repair) {
         const took = await c.waitFor(back, 5000, 10);
         assert.ok(took < 2000, `x alive everywhere after ${took} ms`);
         assert.ok(memberlistState(again.ml).incarnation > 21, "x refuted the accusation");

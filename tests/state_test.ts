@@ -639,7 +639,7 @@ describe("aliveNode()", () => {
     await c.shutdown();
   });
 
-  it("an alive no newer than a suspect or dead record sends the accused its accusation, once per probe interval (tellAccused; Go drops it)", async () => {
+  it("an alive no newer than a suspect or dead record sends the accused its accusation, once per probe interval (repairAccusations; Go drops it)", async () => {
     const c = new TestCluster({ net: { latency: 1 } });
     const m = await quietNode(c, "m", { probeInterval: 1000, enableCompression: false });
     const raw = rawPeer(c, "r");
@@ -658,13 +658,13 @@ describe("aliveNode()", () => {
     await c.advance(5);
     assert.equal(suspects().length, 2, "again after a probe interval, and for an alive at the same incarnation");
 
-    // Not for a node that left, and not with tellAccused false.
+    // Not for a node that left, and not with repairAccusations false.
     learn(m, { name: "gone", ip: LOCALHOST, port: 19990 }, { incarnation: 3 });
     deadNode(m.m, { node: "gone", incarnation: 3, from: "gone" });
     aliveNode(m.m, alive("gone", LOCALHOST, 19990, 1), null, false);
     assert.equal(m.m.accusedTold.has("gone"), false);
     assert.equal(m.m.accusedTold.has("r"), true);
-    const quiet = await quietNode(c, "q", { tellAccused: false });
+    const quiet = await quietNode(c, "q", { repairAccusations: false });
     learn(quiet, { name: "r", ip: raw.ip, port: raw.port }, { incarnation: 7 });
     suspectNode(quiet.m, { node: "r", incarnation: 7, from: "q" });
     quiet.m.broadcasts.reset();
@@ -672,6 +672,31 @@ describe("aliveNode()", () => {
     aliveNode(quiet.m, alive("r", raw.ip, raw.port, 1), null, false);
     await c.advance(5);
     assert.equal(raw.packets.length, before);
+    await c.shutdown();
+  });
+
+  it("an accusation of this node at an incarnation it already refuted sends the accuser its current alive, once per probe interval (repairAccusations)", async () => {
+    const c = new TestCluster({ net: { latency: 1 } });
+    const m = await quietNode(c, "m", { probeInterval: 1000, enableCompression: false });
+    const raw = rawPeer(c, "r");
+    learn(m, { name: "r", ip: raw.ip, port: raw.port });
+    // m refutes an accusation at 1 with 2; r, which missed that, accuses m at 1 again.
+    suspectNode(m.m, { node: "m", incarnation: 1, from: "x" });
+    assert.equal(m.m.incarnation, 2);
+    m.m.broadcasts.reset();
+    suspectNode(m.m, { node: "m", incarnation: 1, from: "r" });
+    deadNode(m.m, { node: "m", incarnation: 1, from: "r" });
+    await c.advance(5);
+    const alives = () => raw.messages().filter((msg) => msg.type === T.Alive).map((msg) => (msg.body as Alive).incarnation);
+    assert.deepEqual(alives(), [2]);
+    assert.equal(m.m.incarnation, 2, "no new refutation");
+    await c.advance(1000);
+    deadNode(m.m, { node: "m", incarnation: 1, from: "r" });
+    await c.advance(5);
+    assert.deepEqual(alives(), [2, 2]);
+    // Nobody to answer for an accuser it does not know.
+    suspectNode(m.m, { node: "m", incarnation: 1, from: "stranger" });
+    assert.equal(m.m.accusersTold.has("stranger"), false);
     await c.shutdown();
   });
 

@@ -59,7 +59,7 @@ const SCENARIOS: readonly Scenario[] = [
 export const GO_RULES: Partial<Config> = {
   pushPullAfterJoin: 0,
   announceAfterJoin: false,
-  tellAccused: false,
+  repairAccusations: false,
   reconnectInterval: 0,
   userBroadcastShare: 0,
 };

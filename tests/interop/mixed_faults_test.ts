@@ -3,7 +3,7 @@
 // Mixed Go/TS clusters under the failure modes of issue 10, against memberlist 0.2.2: a TS node joining
 // through a TS node is listed by every Go node within 5 s (announceAfterJoin), a Go node restarted at
 // incarnation 1 after it died at a higher one is told of the accusation by the TS nodes and taken back
-// (tellAccused, hashicorp/memberlist#311), a TS or Go node back under its name at a new address is taken
+// (repairAccusations, hashicorp/memberlist#311), a TS or Go node back under its name at a new address is taken
 // back by every node once its old record is dead for deadNodeReclaimTime (the TS nodes' kept claims, and
 // their gossip to the Go nodes; hashicorp/memberlist#157), and a forged suspect message at 2^32 − 1 leaves
 // TS nodes alone where Go wraps its refutation to 0 (hashicorp/memberlist#358). Non-core: Deno only.
@@ -59,16 +59,16 @@ describe("mixed Go/TS cluster: failure modes", () => {
     }
   });
 
-  for (const tellAccused of [true, false]) {
+  for (const repair of [true, false]) {
     it(`a Go node restarted at incarnation 1 after it died at 15 or more, rejoining through a Go node that forgot it, ${
-      tellAccused ? "is told of its accusation by the TS nodes and refutes it at once (tellAccused)" : "stays dead for them (tellAccused false, as Go)"
+      repair ? "is told of its accusation by the TS nodes and refutes it at once (repairAccusations)" : "stays dead for them (repairAccusations false, as Go)"
     }`, { skip: denoOnly(), timeout: 60_000 }, async () => {
       // No push/pulls anywhere (a push/pull between a node holding the dead record and one holding the new
       // alive would tell the restarted node too, at a push/pull period's pace), no reconnecting.
       const timing: Timing = { ...FAST, pushPullInterval: 0 };
       const c = new MixedCluster(timing);
       try {
-        const config = { tellAccused, reconnectInterval: 0, pushPullInterval: 0 };
+        const config = { repairAccusations: repair, reconnectInterval: 0, pushPullInterval: 0 };
         const ts = [await c.ts("ts-a", { config }), await c.ts("ts-b", { config })];
         await ts[1]!.ml.join([ts[0]!.address]);
         // go-y forgets dead nodes after 1 s: it is the node with no record of go-x that go-x rejoins through.
@@ -101,7 +101,7 @@ describe("mixed Go/TS cluster: failure modes", () => {
 
         const again = await c.go({ names: ["go-x"], flags: ["--port", String(port)] });
         assert.equal(await again.join(0, [y.node(0).address]), 1);
-        if (tellAccused) {
+        if (repair) {
           // go-x refutes at once; the TS node that hears the refutation first takes it back. (Whether every
           // node hears it is up to gossip: with 2 retransmits in 4 nodes one may not, until a push/pull.)
           await eventually(async () => ((await goRecords(again, 0)).get("go-x")?.incarnation ?? 0) > low, {
