@@ -768,7 +768,34 @@ interface DnsModule {
   };
 }
 
-/** Options of {@linkcode Config.resolve}. */
+/**
+ * Options of {@linkcode Config.resolve}: `join()` passes its abort signal, so
+ * a resolver can stop a lookup nobody waits for any more.
+ *
+ * @example Usage
+ * ```ts
+ * import { defaultLocalConfig, Memberlist, type ResolveOptions } from "@gossip/memberlist";
+ * import { MockNetwork } from "@gossip/memberlist/transports/mock";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new MockNetwork();
+ * const a = await Memberlist.create({ ...defaultLocalConfig(), name: "a", transport: net.newTransport("a") });
+ * const seen: (AbortSignal | undefined)[] = [];
+ * const b = await Memberlist.create({
+ *   ...defaultLocalConfig(),
+ *   name: "b",
+ *   transport: net.newTransport("b"),
+ *   resolve: (host: string, options?: ResolveOptions) => {
+ *     seen.push(options?.signal);
+ *     return Promise.resolve([a.localNode().addr]);
+ *   },
+ * });
+ * const signal = AbortSignal.timeout(5000);
+ * assert.equal(await b.join([`seed.example:${a.localNode().port}`], { signal }), 1);
+ * assert.equal(seen[0], signal);
+ * await Promise.all([a.shutdown(), b.shutdown()]);
+ * ```
+ */
 export interface ResolveOptions {
   /** The abort signal of the `join()` asking; the lookup may stop when it aborts. */
   signal?: AbortSignal;
