@@ -64,7 +64,7 @@ function aliveOf(r: NodeRecord): Alive {
     addr: r.addr,
     port: r.port,
     meta: r.meta,
-    vsn: Uint8Array.of(r.pMin, r.pMax, r.pCur, r.dMin, r.dMax, r.dCur),
+    vsn: r.id.vsn,
   };
 }
 

@@ -1254,7 +1254,7 @@ function tellAccuser(m: MemberlistState, accuser: string): void {
   if (last !== undefined && now - last < every) return;
   if (told.size >= 1024) for (const [name, at] of told) if (now - at >= every) told.delete(name);
   told.set(accuser, now);
-  const a: Alive = { incarnation: self.incarnation, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: vsnOf(self) };
+  const a: Alive = { incarnation: self.incarnation, node: self.name, addr: self.addr, port: self.port, meta: self.meta, vsn: self.id.vsn };
   try {
     encodeAndSendMsg(m, fullAddress(r), MessageType.Alive, a);
   } catch (err) {

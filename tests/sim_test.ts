@@ -41,7 +41,7 @@ function simIn(runtime: "deno" | "bun" | "node", args: readonly string[]): Promi
 
 /** A report without the figures that depend on the machine, as canonical text. */
 function canonical(report: Record<string, unknown>): string {
-  const { wallMs: _w, heapMB: _h, speedup: _s, ...rest } = report;
+  const { wallMs: _w, heapMB: _h, speedup: _s, bytesPerRecord: _r, bytesPerNode: _n, ...rest } = report;
   return JSON.stringify(rest);
 }
 
