@@ -132,13 +132,15 @@ export interface MemberlistState {
   /**
    * Alive messages refused because another address holds their name (a node
    * moved), by name: applied once the old record may be reclaimed
-   * (`retryClaims`). Null for Go's rule, which only the simulator sets.
+   * (`retryClaims`). Null until the first one (most nodes never keep one).
    */
   claims: Map<string, Claim> | null;
-  /** When each node held suspect or dead was last told of its accusation (`Config.repairAccusations`). */
-  readonly accusedTold: Map<string, number>;
-  /** When each node that accused this one too late was last sent its refutation (`Config.repairAccusations`). */
-  readonly accusersTold: Map<string, number>;
+  /** Whether claims are kept at all: false for Go's rule, which only the simulator sets. */
+  keepClaims: boolean;
+  /** When each node held suspect or dead was last told of its accusation (`Config.repairAccusations`; null until then). */
+  accusedTold: Map<string, number> | null;
+  /** When each node that accused this one too late was last sent its refutation (`Config.repairAccusations`; null until then). */
+  accusersTold: Map<string, number> | null;
   /** The address a probe's direct ping went to while it waits for the ack; a send error there ends the wait. */
   probeSendWatch: { addr: string; fail(): void } | null;
   /** Streams and timers started by this instance that shutdown must wait for. */
@@ -1221,7 +1223,7 @@ function tellAccused(m: MemberlistState, r: NodeRecord): void {
   const c = m.config;
   const now = c.clock.now();
   const every = Math.max(c.probeInterval, c.gossipInterval, 100);
-  const told = m.accusedTold;
+  const told = (m.accusedTold ??= new Map());
   const last = told.get(r.name);
   if (last !== undefined && now - last < every) return;
   if (told.size >= 1024) for (const [name, at] of told) if (now - at >= every) told.delete(name);
@@ -1249,7 +1251,7 @@ function tellAccuser(m: MemberlistState, accuser: string): void {
   if (r === undefined || self === undefined || deadOrLeft(r)) return;
   const now = c.clock.now();
   const every = Math.max(c.probeInterval, c.gossipInterval, 100);
-  const told = m.accusersTold;
+  const told = (m.accusersTold ??= new Map());
   const last = told.get(accuser);
   if (last !== undefined && now - last < every) return;
   if (told.size >= 1024) for (const [name, at] of told) if (now - at >= every) told.delete(name);
@@ -1284,8 +1286,8 @@ const MAX_CLAIMS = 256;
  * at the first probe tick that allows it (`retryClaims`).
  */
 function rememberClaim(m: MemberlistState, a: Alive, held: NodeRecord): void {
-  const claims = m.claims;
-  if (claims === null || a.node === m.config.name) return;
+  if (!m.keepClaims || a.node === m.config.name) return;
+  const claims = (m.claims ??= new Map());
   claims.delete(a.node);
   claims.set(a.node, { alive: a, at: m.config.clock.now(), held: held.incarnation });
   if (claims.size > MAX_CLAIMS) claims.delete(claims.keys().next().value!);

@@ -304,7 +304,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
     // internal switches, for this comparison.
     if (options.go === true || o.goRules) {
       memberlistState(ml).incarnationCeiling = null;
-      memberlistState(ml).claims = null;
+      memberlistState(ml).keepClaims = false;
     }
     return { name, ml, transport, alive: true };
   };
