@@ -23,6 +23,8 @@
 // --converge-only   stop after join convergence (for the like-for-like convergence row)
 // --joins-in-flight at most this many joins at a time (default 32; fewer for big clusters on a
 //                   loaded machine, where Go's joins time out)
+// --tcp-timeout-ms  TCPTimeout for every node, Go and ours alike (default: the local profile's 1 s;
+//                   hundreds of nodes in one process on two cores answer a join's push/pull later)
 //
 // Prints one JSON line. Run through `npm run bench -- --suite cluster`.
 import process from "node:process";
@@ -62,6 +64,9 @@ const detectTimeoutMs = 60_000;
 const kills = Number(opt("kills", "3"));
 // Config overrides for experiments, as JSON (ours only).
 const overrides = JSON.parse(opt("config", "{}")) as Record<string, unknown>;
+// The one override applied to both sides, so that rows stay like for like.
+const tcpTimeoutMs = opt("tcp-timeout-ms", "");
+if (tcpTimeoutMs !== "") overrides.tcpTimeout ??= Number(tcpTimeoutMs);
 const encrypt = args.includes("--encrypt");
 const likeGo = args.includes("--like-go");
 const convergeOnly = args.includes("--converge-only");
@@ -253,8 +258,9 @@ function emptyReport(lang: "ts" | "go", runtime: string): Report {
 }
 
 async function runGo(): Promise<Report> {
-  const keyFlags = encrypt ? ["--key", Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join("")] : [];
-  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false, flags: keyFlags });
+  const flags = encrypt ? ["--key", Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join("")] : [];
+  if (tcpTimeoutMs !== "") flags.push("--tcp-timeout-ms", tcpTimeoutMs);
+  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false, flags });
   try {
     const names = peer.nodes.map((n) => n.name);
     const known = new Map(names.map((n) => [n, new Set<string>([n])]));
