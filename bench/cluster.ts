@@ -23,12 +23,13 @@
 // --converge-only   stop after join convergence (for the like-for-like convergence row)
 // --joins-in-flight at most this many joins at a time (default 32; fewer for big clusters on a
 //                   loaded machine, where Go's joins time out)
+// --profile         local (default) or lan: the base config of every node, Go's and ours
 // --tcp-timeout-ms  TCPTimeout for every node, Go and ours alike (default: the local profile's 1 s;
 //                   hundreds of nodes in one process on two cores answer a join's push/pull later)
 //
 // Prints one JSON line. Run through `npm run bench -- --suite cluster`.
 import process from "node:process";
-import { defaultLocalConfig, Memberlist, type Metrics, NodeState } from "../mod.ts";
+import { defaultLANConfig, defaultLocalConfig, Memberlist, type Metrics, NodeState } from "../mod.ts";
 import { detectRuntime } from "../lib/_runtime.ts";
 import { silentLogger } from "../lib/logging.ts";
 import { pushPullScale } from "../lib/util.ts";
@@ -41,11 +42,16 @@ const opt = (name: string, fallback: string): string => {
 };
 const impl = opt("impl", "ts");
 const nodes = Number(opt("nodes", "32"));
+// Go's DefaultLocalConfig or DefaultLANConfig, for Go and ours alike.
+const profileArg = opt("profile", "local");
+if (profileArg !== "local" && profileArg !== "lan") throw new RangeError(`--profile: expected local or lan, got ${profileArg}`);
+const profile: "local" | "lan" = profileArg;
+const baseConfig = profile === "lan" ? defaultLANConfig : defaultLocalConfig;
 // The window spans at least one periodic push/pull period (local profile: 15 s, scaled up past 32
 // nodes: 45 s at 128), so that each node's push/pull is counted once whatever its phase.
 const steadySeconds = Math.max(
   Number(opt("steady-seconds", "30")),
-  pushPullScale(defaultLocalConfig().pushPullInterval, nodes) / 1000,
+  pushPullScale(baseConfig().pushPullInterval, nodes) / 1000,
 );
 const convergeTimeoutMs = Number(opt("converge-timeout-ms", "90000"));
 // After convergence, let join traffic (alive gossip, follow-up push/pulls) die down before measuring,
@@ -173,7 +179,7 @@ async function runTs(): Promise<Report> {
   const members: Memberlist[] = [];
   for (let i = 0; i < nodes; i++) {
     members.push(await Memberlist.create({
-      ...defaultLocalConfig(),
+      ...baseConfig(),
       name: `ts-${i}`,
       bindAddr: "127.0.0.1",
       bindPort: 0,
@@ -260,7 +266,7 @@ function emptyReport(lang: "ts" | "go", runtime: string): Report {
 async function runGo(): Promise<Report> {
   const flags = encrypt ? ["--key", Array.from(KEY, (b) => b.toString(16).padStart(2, "0")).join("")] : [];
   if (tcpTimeoutMs !== "") flags.push("--tcp-timeout-ms", tcpTimeoutMs);
-  const peer = await GoPeer.start({ nodes, profile: "local", events: ["join", "leave"], history: false, flags });
+  const peer = await GoPeer.start({ nodes, profile, events: ["join", "leave"], history: false, flags });
   try {
     const names = peer.nodes.map((n) => n.name);
     const known = new Map(names.map((n) => [n, new Set<string>([n])]));

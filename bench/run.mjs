@@ -4,7 +4,7 @@
 // `npm run bench [-- --json] [--seconds S] [--rounds R] [--runtimes deno,bun,node]
 //                  [--suite wire,aes,disseminate,cluster]
 //                  [--cluster-nodes 32,128] [--cluster-modes plain,encrypted] [--steady-seconds 30]
-//                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--tcp-timeout-ms MS] [--sim-nodes 1000]
+//                  [--like-go-runtimes deno,bun,node] [--joins-in-flight 32] [--cluster-profile local|lan] [--tcp-timeout-ms MS] [--sim-nodes 1000]
 //                  [--attacks REGEXP] [--cap-seconds 15] [--cycles 1000]`
 //
 // Runs each benchmark on every runtime and, in the same run, the same work in Go
@@ -185,11 +185,13 @@ function clusterSuite() {
   const steady = opt("steady-seconds", "30");
   const inFlight = opt("joins-in-flight", "32");
   const tcpTimeout = opt("tcp-timeout-ms", "");
+  const profile = opt("cluster-profile", "local");
   const out = [];
   for (const n of sizes) {
     for (const mode of modes) {
       const common = [
         "--nodes", String(n), "--steady-seconds", steady, "--joins-in-flight", inFlight,
+        "--profile", profile,
         ...(tcpTimeout !== "" ? ["--tcp-timeout-ms", tcpTimeout] : []),
         ...(mode === "encrypted" ? ["--encrypt"] : []),
       ];
@@ -228,7 +230,7 @@ function clusterSuite() {
           heapPerNodeBytes: m((r) => r.heapPerNodeBytes),
         };
       };
-      const base = { suite: "cluster", nodes: n, encrypted: mode === "encrypted", rounds: rounds, ...(tcpTimeout !== "" ? { tcpTimeoutMs: Number(tcpTimeout) } : {}) };
+      const base = { suite: "cluster", nodes: n, encrypted: mode === "encrypted", rounds: rounds, profile, ...(tcpTimeout !== "" ? { tcpTimeoutMs: Number(tcpTimeout) } : {}) };
       for (const f of failures) out.push({ ...base, runtime: f.impl, failed: f.error });
       const go = summarize(byImpl.get("go") ?? []);
       if (byImpl.has("go")) out.push({ ...base, runtime: "go", likeGo: true, ...go, perRound: byImpl.get("go") });
